@@ -1,0 +1,5 @@
+"""Event contracts: the payload schema of every event type, imported by producers and consumers."""
+
+from contracts.registry import Contract, contract_for, register
+
+__all__ = ["Contract", "contract_for", "register"]

@@ -1,0 +1,54 @@
+"""Alembic, run from code: each service's migrations cover its tables and the kit's."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Engine, MetaData
+
+from servicekit.tables import metadata as kit_metadata
+
+KIT_VERSIONS = Path(__file__).with_name("kit_migrations")
+
+
+def alembic_config(script_location: str, engine: Engine | None = None) -> Config:
+    """Alembic config of one service: its own version branch plus the kit's ("kit")."""
+    package, _, folder = script_location.partition(":")
+    service_versions = Path(importlib.import_module(package).__file__).parent / folder / "versions"
+    config = Config()
+    config.set_main_option("script_location", script_location)
+    config.set_main_option("path_separator", "os")
+    locations = os.pathsep.join(map(str, (service_versions, KIT_VERSIONS)))
+    config.set_main_option("version_locations", locations)
+    if engine is not None:
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, script_location: str, revision: str = "heads") -> None:
+    """Bring the database to ``revision``; already there, it changes nothing."""
+    command.upgrade(alembic_config(script_location, engine), revision)
+
+
+def run_env(service_metadata: MetaData) -> None:
+    """The body of every service's migrations/env.py (online mode only: we migrate live DBs)."""
+    from servicekit.db import make_engine
+
+    engine = context.config.attributes.get("engine") or make_engine(
+        context.config.get_main_option("sqlalchemy.url")
+    )
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=[kit_metadata, service_metadata],
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()

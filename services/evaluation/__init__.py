@@ -1,0 +1,1 @@
+"""The evaluation service (DESIGN.md §2)."""

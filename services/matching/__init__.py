@@ -1,0 +1,1 @@
+"""The matching service (DESIGN.md §2)."""
