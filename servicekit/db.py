@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, create_engine, event, insert
+from sqlalchemy import Engine, create_engine, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,29 +95,35 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._sessions()
-        if self._inbox_key is not None:
-            self._claim_inbox(*self._inbox_key)
+        if self._inbox_key is not None and self._already_processed(*self._inbox_key):
+            self.close()
+            raise self._processed_twice()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
+    def _processed_twice(self) -> AlreadyProcessed:
+        event_id, handler = self._inbox_key or ("?", "?")
+        return AlreadyProcessed(f"{handler} already processed event {event_id}")
+
+    def _already_processed(self, event_id: str, handler: str) -> bool:
+        query = select(processed_events.c.event_id).where(
+            processed_events.c.event_id == event_id, processed_events.c.handler == handler
+        )
+        return self.session.execute(query).first() is not None
+
     def _claim_inbox(self, event_id: str, handler: str) -> None:
-        # Recorded in the same transaction as the handler's effect: both commit or neither.
-        try:
-            self.session.execute(
-                insert(processed_events).values(
-                    event_id=event_id,
-                    handler=handler,
-                    tenant=self.tenant,
-                    processed_at=datetime.now(UTC),
-                )
+        # Written at commit, in the same transaction as the handler's effect (both or
+        # neither), and late, so a SQLite write lock is not held through the handler's work.
+        self.session.execute(
+            insert(processed_events).values(
+                event_id=event_id,
+                handler=handler,
+                tenant=self.tenant,
+                processed_at=datetime.now(UTC),
             )
-            self.session.flush()
-        except IntegrityError:
-            self.close()
-            raise AlreadyProcessed(f"{handler} already processed event {event_id}") from None
-        self._inbox_key = None
+        )
 
     def add_event(
         self, event_type: str, payload: dict[str, Any], aggregate_id: str | None = None
@@ -168,7 +174,17 @@ class UnitOfWork:
         )
 
     def commit(self) -> None:
-        self.session.commit()
+        if self._inbox_key is not None:
+            try:
+                self._claim_inbox(*self._inbox_key)
+                self.session.commit()
+            except IntegrityError:
+                # A concurrent delivery of the same event committed first.
+                self.rollback()
+                raise self._processed_twice() from None
+            self._inbox_key = None
+        else:
+            self.session.commit()
         if self._events_pending and self._on_events_committed is not None:
             self._on_events_committed()
         self._events_pending = False

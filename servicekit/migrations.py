@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from eventlet.semaphore import Semaphore
 from sqlalchemy import Engine, MetaData
 
 from servicekit.tables import metadata as kit_metadata
@@ -25,14 +26,21 @@ def alembic_config(script_location: str, engine: Engine | None = None) -> Config
     locations = os.pathsep.join(map(str, (service_versions, KIT_VERSIONS)))
     config.set_main_option("version_locations", locations)
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        url = engine.url.render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ConfigParser syntax
         config.attributes["engine"] = engine
     return config
 
 
+# Alembic's migration context is process-global: containers starting side by side in one
+# process (a ServiceRunner) must migrate one at a time.
+_one_at_a_time = Semaphore(1)
+
+
 def upgrade(engine: Engine, script_location: str, revision: str = "heads") -> None:
     """Bring the database to ``revision``; already there, it changes nothing."""
-    command.upgrade(alembic_config(script_location, engine), revision)
+    with _one_at_a_time:
+        command.upgrade(alembic_config(script_location, engine), revision)
 
 
 def run_env(service_metadata: MetaData) -> None:

@@ -50,9 +50,9 @@ class OutboxRelay:
         self._wake.set()
 
     def run(self) -> None:
+        # Drains first: rows committed before a crash or a restart leave at once.
         backoff = 0.0
         while not self._stopped:
-            self._wake.wait(self.poll_seconds)
             self._wake.clear()
             try:
                 while not self._stopped and self.publish_batch() == self.batch_size:
@@ -62,6 +62,8 @@ class OutboxRelay:
                 backoff = min(max(backoff * 2, 0.2), MAX_BACKOFF_SECONDS)
                 log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
                 eventlet.sleep(backoff)
+                continue
+            self._wake.wait(self.poll_seconds)
 
     def pending(self) -> int:
         with self.engine.connect() as conn:

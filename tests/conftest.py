@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from psycogreen.eventlet import patch_psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from servicekit.db import make_engine
 from servicekit.tenants import CITY
+
+# As in production (servicekit/run.py): PostgreSQL waits yield to other greenthreads.
+patch_psycopg()
 
 # Services whose databases a test may create: the platform's and the suite's own test services.
 SERVICE_NAMES = ("applications", "evaluation", "subsidy", "matching", "kitproducer", "kitconsumer")

@@ -71,3 +71,18 @@ class FailingConsumer(KitService):
     def on_thing(self, event: Envelope) -> None:
         FAILED_CALLS.append(time.monotonic())
         raise RuntimeError(f"downstream refused {event.payload['thing_id']}")
+
+
+class SlowConsumer(KitService):
+    """Applies the event only after a pause, so a test can kill it mid-work."""
+
+    name = "kitconsumer"
+    db = Database(KIT_ONLY_MIGRATIONS)
+
+    @event_handler("kitproducer", "thing_happened")
+    def on_thing(self, event: Envelope) -> None:
+        with self.db as uow:
+            time.sleep(2)
+            uow.audit("thing.received", "thing", event.payload["thing_id"], None,
+                      {"n": event.payload["n"], "event_id": event.id})
+            uow.commit()
