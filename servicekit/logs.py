@@ -45,6 +45,8 @@ def setup_logging(service: str, tenant: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic narrates every migration step at INFO; its warnings are what an operator needs.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def correlation_from(context_data: dict) -> str | None:

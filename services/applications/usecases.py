@@ -34,14 +34,13 @@ def register_calendar_year(uow: UnitOfWork, data: YearData) -> dict:
     """R7.3: an administrator extends the calendar with a new year's State Council notice."""
     with uow:
         data.validate()
-        if uow.session.get(CalendarYear, data.year) is not None:
+        if data.year in load_calendar(uow).known_years:
             raise Conflict(
-                "calendar.year_already_registered",
-                f"{data.year} is already registered; the calendar keeps what was notified.",
-                f"{data.year} 年的日历已登记，不可重复登记。",
+                "calendar.year_already_known",
+                f"The calendar already holds {data.year}; it keeps what was notified.",
+                f"日历中已有 {data.year} 年的数据，不可重复登记。",
                 {"year": data.year},
             )
-        load_calendar(uow)  # refuses a year the seed already covers
         row = CalendarYear(
             year=data.year,
             tenant=uow.tenant,

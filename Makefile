@@ -1,0 +1,47 @@
+# The two commands of README.md: `make run` and `make test`. Each sets up what it needs.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+GATEWAY_PORT ?= 8000
+export GATEWAY_PORT
+
+.PHONY: run test lint bench-smoke bench services dead-letters
+
+$(STAMP): pyproject.toml
+	@python=$$(deploy/local/setup.sh python) && \
+	  { [ -x $(VENV)/bin/python ] || $$python -m venv $(VENV); }
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+services:
+	@deploy/local/setup.sh rabbitmq
+
+# Every service of the city tenant and the gateway on http://127.0.0.1:$(GATEWAY_PORT); Ctrl-C stops all.
+run: $(STAMP) services
+	@mkdir -p var
+	@echo "Starting the platform: gateway on http://127.0.0.1:$(GATEWAY_PORT) (Ctrl-C stops it)"
+	$(VENV)/bin/honcho start -f deploy/local/Procfile -d .
+
+# The whole suite on the real RabbitMQ with SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set.
+test: $(STAMP) services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again against PostgreSQL: $$TEST_DATABASE_URL"; \
+	  $(VENV)/bin/python -m pytest; fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench-smoke: $(STAMP) services
+	@for b in bench/*.py; do [ "$$(basename $$b)" = __init__.py ] && continue; \
+	  echo "== $$b --smoke"; $(VENV)/bin/python $$b --smoke || exit 1; done
+
+bench: $(STAMP) services
+	@for b in bench/*.py; do [ "$$(basename $$b)" = __init__.py ] && continue; \
+	  echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+# make dead-letters SERVICE=applications [REPLAY=1] [ID=message-id]
+dead-letters: $(STAMP)
+	$(VENV)/bin/python -m servicekit.deadletter $(if $(REPLAY),replay,list) $(SERVICE) $(if $(ID),--id $(ID))

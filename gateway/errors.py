@@ -1,0 +1,130 @@
+"""One JSON shape for every error the gateway answers: ``{"code", "message", "details"}``.
+
+The message is Chinese when the client's Accept-Language prefers zh, else English; every
+error the gateway raises itself carries both texts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, has_request_context, request
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from servicekit.errors import DomainError
+
+LANGUAGES = ("en", "zh")
+
+
+def request_language() -> str:
+    """``"zh"`` or ``"en"``, whichever the client prefers; English outside a request."""
+    if not has_request_context():
+        return "en"
+    # Werkzeug falls back to the primary tag, so "zh-CN" and "zh-Hans" match "zh".
+    return request.accept_languages.best_match(LANGUAGES, default="en")
+
+
+class ErrorSchema(Schema):
+    """The error body, as the OpenAPI document shows it."""
+
+    code = fields.String(metadata={"description": "Stable machine-readable code"})
+    message = fields.String(metadata={"description": "Chinese or English, per Accept-Language"})
+    details = fields.Dict(metadata={"description": "What the client needs to act on the error"})
+
+
+class ServiceUnavailable(DomainError):
+    """A service did not answer: no queue (it is not running), a timeout, or no broker."""
+
+    status = 503
+
+    @classmethod
+    def of(cls, service: str, reason: str) -> ServiceUnavailable:
+        return cls(
+            "service_unavailable",
+            f"The {service} service is not available right now; please try again later.",
+            f"{service} 服务暂时不可用，请稍后再试。",
+            {"service": service, "reason": reason},
+        )
+
+
+class UpstreamError(DomainError):
+    """A service failed with something other than a domain error: a bug, not the client's."""
+
+    status = 502
+
+    @classmethod
+    def of(cls, service: str) -> UpstreamError:
+        return cls(
+            "upstream_error",
+            f"The {service} service failed to process the request.",
+            f"{service} 服务处理请求时出错。",
+            {"service": service},
+        )
+
+
+class NotReady(DomainError):
+    status = 503
+
+    @classmethod
+    def of(cls, unavailable: dict[str, str], ready: dict[str, Any]) -> NotReady:
+        names = ", ".join(sorted(unavailable))
+        return cls(
+            "not_ready",
+            f"Not ready: no answer from {names}.",
+            f"未就绪：{names} 无应答。",
+            {"unavailable": unavailable, "services": ready},
+        )
+
+
+# Status → (code, English, Chinese) for the HTTP errors Flask and flask-smorest raise.
+_HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "The request is malformed.", "请求格式有误。"),
+    404: ("not_found", "There is no such resource.", "请求的资源不存在。"),
+    405: ("method_not_allowed", "This method is not allowed here.", "该资源不支持此请求方法。"),
+    413: ("payload_too_large", "The request body is too large.", "请求内容过大。"),
+    415: ("unsupported_media_type", "The content type is not supported.", "不支持该内容类型。"),
+    # The same code and texts as servicekit.validation, so a field error reads the same
+    # whether the gateway or a service caught it.
+    422: ("invalid_input", "The request has invalid fields.", "请求中有无效字段。"),
+    500: ("internal_error", "An unexpected error occurred.", "服务器发生意外错误。"),
+}
+_OTHER_HTTP_ERROR = ("http_error", "The request could not be processed.", "请求无法处理。")
+
+
+def _http_details(error: HTTPException) -> dict[str, Any]:
+    data = getattr(error, "data", None) or {}
+    if "messages" in data:
+        # webargs keys its messages by location ("query", "json"); clients want the fields.
+        return {
+            "fields": {
+                field: problems
+                for per_location in data["messages"].values()
+                for field, problems in per_location.items()
+            }
+        }
+    if error.code == 404:
+        return {"path": request.path}
+    if error.code == 405:
+        return {"allowed": sorted(getattr(error, "valid_methods", None) or ())}
+    if error.code == 413:
+        return {"max_bytes": current_app.config["MAX_CONTENT_LENGTH"]}
+    return {}
+
+
+def http_error_response(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Any werkzeug/Flask/flask-smorest HTTP error, in the gateway's shape."""
+    code, message_en, message_zh = _HTTP_ERRORS.get(error.code or 500, _OTHER_HTTP_ERROR)
+    body = {
+        "code": code,
+        "message": message_zh if request_language() == "zh" else message_en,
+        "details": _http_details(error),
+    }
+    # Keep what the exception says about itself (e.g. Allow on a 405), not its HTML type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return body, error.code or 500, headers
+
+
+def domain_error_response(error: DomainError) -> tuple[dict[str, Any], int]:
+    """A domain error, raised here or re-raised from a service, at its own status."""
+    return error.to_dict(request_language()), error.status

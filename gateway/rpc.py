@@ -1,0 +1,166 @@
+"""A bounded pool of started nameko standalone RPC proxies, shared by the gateway's threads.
+
+Opening a proxy costs a broker connection and a reply queue, so proxies are started lazily,
+at most ``size`` of them, and reused: a thread checks one out for one call and returns it.
+A proxy whose call failed below the RPC layer (connection lost, timeout) is stopped and
+dropped, and the next checkout starts a fresh one in its place.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from amqp.exceptions import AMQPError
+from flask import current_app, g, request
+from kombu.exceptions import OperationalError
+from nameko.containers import WorkerContext
+from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
+from nameko.rpc import ServiceProxy
+from nameko.standalone.rpc import ClusterRpcProxy
+
+# nameko rebuilds a remote error as its own class only if this process has imported it (each
+# DomainError subclass registers itself when defined); the calendar's is outside errors.py.
+import servicekit.calendar  # noqa: F401
+from gateway.errors import ServiceUnavailable, UpstreamError, request_language
+from servicekit.errors import DomainError
+from servicekit.logs import CORRELATION_KEY
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "gateway.rpc"
+
+# Observes one call's duration: (service, method, seconds).
+LatencyObserver = Callable[[str, str, float], None]
+
+
+class _Proxy(ClusterRpcProxy):
+    """A ClusterRpcProxy whose calls each carry their own context data.
+
+    A standalone proxy fixes its context data when built; a pooled one serves many requests,
+    so every call gets a worker context of its own on the proxy's one reply queue.
+    """
+
+    def call(self, service: str, method: str, args: tuple[Any, ...], context: dict) -> Any:
+        worker_ctx = WorkerContext(
+            self._worker_ctx.container, service=None, entrypoint=self.Dummy, data=dict(context)
+        )
+        return getattr(ServiceProxy(worker_ctx, service, self._reply_listener), method)(*args)
+
+
+class RpcPool:
+    """At most ``size`` started proxies; a call waits up to ``timeout`` for a free one."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        size: int,
+        timeout: float,
+        observe: LatencyObserver | None = None,
+    ) -> None:
+        self._config = config
+        self._timeout = timeout
+        self._observe = observe
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: queue.LifoQueue[_Proxy] = queue.LifoQueue()
+        self._started_lock = threading.Lock()
+        self.size = size
+        self.started = 0  # proxies started over the pool's life: reuse keeps it near size
+
+    def call(self, service: str, method: str, args: tuple[Any, ...], context: dict) -> Any:
+        """``service.method(*args)``; a service's DomainError is re-raised as is."""
+        started_at = time.perf_counter()
+        try:
+            with self._proxy(service) as proxy:
+                return proxy.call(service, method, args, context)
+        finally:
+            if self._observe is not None:
+                self._observe(service, method, time.perf_counter() - started_at)
+
+    def close(self) -> None:
+        """Stop every idle proxy (at shutdown)."""
+        while True:
+            try:
+                _stop(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+    @contextmanager
+    def _proxy(self, service: str) -> Iterator[_Proxy]:
+        if not self._slots.acquire(timeout=self._timeout):
+            raise ServiceUnavailable.of(service, "gateway_busy")
+        try:
+            proxy = self._checkout()
+            try:
+                yield proxy
+            except (DomainError, RemoteError, BadRequest, UnknownService):
+                # An answer (or a refusal to route) came back: the proxy is sound.
+                self._idle.put(proxy)
+                raise
+            except BaseException:
+                # After a timeout a late reply could still land on this reply queue and
+                # stretch the next call's wait; after a socket error the queue may be gone.
+                _stop(proxy)
+                raise
+            else:
+                self._idle.put(proxy)
+        except UnknownService:
+            raise ServiceUnavailable.of(service, "not_running") from None
+        except RpcTimeout:
+            raise ServiceUnavailable.of(service, "timeout") from None
+        except DomainError:
+            raise
+        except (RemoteError, BadRequest) as exc:
+            # The service's traceback stays in its own log; the client gets no internals.
+            log.error("RPC to %s failed remotely: %r", service, exc)
+            raise UpstreamError.of(service) from None
+        except (OSError, AMQPError, OperationalError, RuntimeError) as exc:
+            # Socket, AMQP and kombu connection errors; nameko's reply consumer raises
+            # RuntimeError once its connection is gone.
+            log.warning("RPC to %s lost its broker connection: %r", service, exc)
+            raise ServiceUnavailable.of(service, "broker_unreachable") from None
+        finally:
+            self._slots.release()
+
+    def _checkout(self) -> _Proxy:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        proxy = _Proxy(self._config, timeout=self._timeout)
+        proxy.start()
+        with self._started_lock:
+            self.started += 1
+        return proxy
+
+
+def _stop(proxy: _Proxy) -> None:
+    try:
+        proxy.stop()
+    except Exception as exc:  # a broken connection may fail to close; it is dropped anyway
+        log.debug("stopping a broken RPC proxy failed: %r", exc)
+
+
+def request_context() -> dict[str, str]:
+    """The context data of RPCs made for the current request (nameko sends it as headers).
+
+    ``g.actor`` and ``g.role`` are the authenticated principal's once auth sets them.
+    """
+    context = {
+        CORRELATION_KEY: g.request_id,
+        "actor": g.get("actor", "anonymous"),
+        "role": g.get("role", "public"),
+        "origin": request.remote_addr,
+        "language": request_language(),
+    }
+    return {key: value for key, value in context.items() if value is not None}
+
+
+def call(service: str, method: str, *args: Any) -> Any:
+    """``service.method(*args)`` for the current request, through the app's pool."""
+    return current_app.extensions[EXTENSION].call(service, method, args, request_context())
