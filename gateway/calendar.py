@@ -50,8 +50,8 @@ class WorkdaysView(MethodView):
     @blp.response(200, Workdays)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Working days from start to end, both inclusive."""
-        request = DateRange().dump(query)
-        return {**request, "workdays": rpc.call("applications", "calendar_workdays", request)}
+        payload = DateRange().dump(query)
+        return {**payload, "workdays": rpc.call("applications", "calendar_workdays", payload)}
 
 
 @blp.route("/notice-window")
@@ -60,5 +60,5 @@ class NoticeWindowView(MethodView):
     @blp.response(200, NoticeWindow)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """R7.3: the 5-working-day public-notice window of a notice published that day."""
-        request = NoticeWindowRequest().dump(query)
-        return rpc.call("applications", "calendar_notice_window", request)
+        payload = NoticeWindowRequest().dump(query)
+        return rpc.call("applications", "calendar_notice_window", payload)

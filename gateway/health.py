@@ -61,8 +61,7 @@ class Metrics:
         rule = request.url_rule.rule if request.url_rule is not None else UNMATCHED
         labels = (rule, request.method, str(response.status_code))
         self.requests.labels(*labels).inc()
-        elapsed = time.perf_counter() - g.get("metrics_started_at", time.perf_counter())
-        self.latency.labels(*labels).observe(elapsed)
+        self.latency.labels(*labels).observe(time.perf_counter() - g.metrics_started_at)
         return response
 
 

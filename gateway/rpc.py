@@ -54,7 +54,8 @@ class _Proxy(ClusterRpcProxy):
 
 
 class RpcPool:
-    """At most ``size`` started proxies; a call waits up to ``timeout`` for a free one."""
+    """At most ``size`` started proxies. A call waits up to ``timeout`` for a free proxy,
+    then up to ``timeout`` for the answer."""
 
     def __init__(
         self,
@@ -113,8 +114,6 @@ class RpcPool:
             raise ServiceUnavailable.of(service, "not_running") from None
         except RpcTimeout:
             raise ServiceUnavailable.of(service, "timeout") from None
-        except DomainError:
-            raise
         except (RemoteError, BadRequest) as exc:
             # The service's traceback stays in its own log; the client gets no internals.
             log.error("RPC to %s failed remotely: %r", service, exc)

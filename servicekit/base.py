@@ -1,12 +1,17 @@
-"""What every service class shares: its correlation context and the ``ping`` RPC."""
+"""What every service class shares: its correlation context, the ``ping`` RPC, and ``rpc``."""
 
 from __future__ import annotations
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from nameko.rpc import rpc as nameko_rpc
 
 from servicekit.config import tenant_of
+from servicekit.errors import DomainError
 from servicekit.logs import CorrelationContext
+
+# nameko's @rpc, except that a domain refusal is logged as an expected outcome (a warning),
+# not as a worker crash with a traceback.
+rpc = nameko_rpc(expected_exceptions=DomainError)
 
 
 class KitService:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from nameko.rpc import rpc
-
-from servicekit.base import KitService
+from servicekit.base import KitService, rpc
 from servicekit.calendar import YearData
 from servicekit.db import Database
 from servicekit.validation import load

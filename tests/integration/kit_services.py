@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 
 from marshmallow import Schema, fields
-from nameko.rpc import rpc
 
 from contracts import register
-from servicekit.base import KitService
+from servicekit.base import KitService, rpc
 from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler

@@ -3,6 +3,9 @@ readiness, metrics, the error shape, request ids, the RPC pool and the calendar 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +19,7 @@ from nameko.rpc import rpc as nameko_rpc
 
 from gateway import rpc
 from gateway.app import close, create_app
+from servicekit.errors import DomainError
 from services.applications.service import ApplicationsService
 from services.evaluation.service import EvaluationService
 from services.matching.service import MatchingService
@@ -48,11 +52,16 @@ class Probe:
         raise ValueError("secret internals at /srv/probe.py line 42")
 
 
+def _crash() -> None:
+    raise RuntimeError("gateway bug with secret internals")
+
+
 def _gateway(config: dict, **overrides: Any) -> Flask:
     app = create_app({**config, "READY_TIMEOUT_SECONDS": READY_TIMEOUT, **overrides})
     # Test-only routes that reach the probe service through the pool.
     app.add_url_rule("/test/context", "probe_context", lambda: rpc.call("probe", "context"))
     app.add_url_rule("/test/boom", "probe_boom", lambda: rpc.call("probe", "boom"))
+    app.add_url_rule("/test/crash", "crash", _crash)
     return app
 
 
@@ -79,6 +88,27 @@ def _assert_error_shape(body: dict, code: str) -> None:
     assert set(body) == {"code", "message", "details"}
     assert body["code"] == code
     assert body["message"]
+
+
+def _domain_errors() -> set[str]:
+    """Module paths of every DomainError subclass of the kit and the services loaded here."""
+    found, todo = set(), [DomainError]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith(("servicekit.", "services.")):
+            found.add(f"{cls.__module__}.{cls.__name__}")
+    return found
+
+
+def test_the_gateway_process_knows_every_domain_error_a_service_raises() -> None:
+    # nameko rebuilds a remote error as its class only if the receiving process imported it;
+    # this test process imports the services, so ask a fresh one that imports the gateway alone.
+    script = "import json, gateway.app, nameko.exceptions as e; print(json.dumps(list(e.registry)))"
+    known = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert _domain_errors() <= set(json.loads(known))
 
 
 def test_healthz_answers_without_the_broker() -> None:
@@ -224,6 +254,13 @@ def test_a_remote_bug_is_a_502_without_its_traceback(client: FlaskClient) -> Non
     assert response.status_code == 502
     _assert_error_shape(response.json, "upstream_error")
     assert response.json["details"] == {"service": "probe"}
+    assert "secret" not in response.get_data(as_text=True)
+
+
+def test_a_gateway_bug_is_a_500_in_the_error_shape(client: FlaskClient) -> None:
+    response = client.get("/test/crash")
+    assert response.status_code == 500
+    _assert_error_shape(response.json, "internal_error")
     assert "secret" not in response.get_data(as_text=True)
 
 
