@@ -1,10 +1,33 @@
-"""Payload schemas of the platform's events (DESIGN.md §2, §3)."""
+"""Payload schemas of the platform's events (DESIGN.md §2, §3), one section per producer.
+
+Money travels as integer fen; dates as ISO dates (Asia/Shanghai business dates); a district
+as its tenant code (the city, 371000, for city-level units).
+"""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
 from contracts.registry import register
+
+STATION_TYPES = ("innovation", "entrepreneurship", "service", "comprehensive")
+STATION_STATUSES = ("active", "rectifying", "revoked")
+GRADES = ("excellent", "pass", "fail")
+DEMAND_KINDS = ("talent", "technology", "project", "funding")
+COOPERATION_MODES = (
+    "part_time",
+    "secondment",
+    "project_cooperation",
+    "joint_development",
+    "technology_equity",
+)
+GRANT_KINDS = ("construction", "provincial_reward", "district")
+
+_tenant = fields.String(required=True, validate=validate.Length(equal=6))
+_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+# applications ------------------------------------------------------------------------------
 
 
 class CalendarYearRegistered(Schema):
@@ -16,4 +39,202 @@ class CalendarYearRegistered(Schema):
     registered_by = fields.String(required=True)
 
 
+class ApplicationSubmitted(Schema):
+    application_id = _id
+    number = fields.String(required=True)
+    host_unit_id = _id
+    station_type = fields.String(required=True, validate=validate.OneOf(STATION_TYPES))
+    district = _tenant
+    submitted_to = fields.String(required=True, validate=validate.OneOf(("district", "city")))
+    round = fields.Integer(required=True)
+
+
+class ApplicationDecided(Schema):
+    """A district's or the city's decision on an application, with its comments or reason."""
+
+    application_id = _id
+    number = fields.String(required=True)
+    district = _tenant
+    decided_by = fields.String(required=True, validate=validate.OneOf(("district", "city")))
+    comments = fields.String(required=True)
+
+
+class ApplicationShortlisted(Schema):
+    application_id = _id
+    number = fields.String(required=True)
+    score = fields.String(required=True)  # decimal string, two places
+    rank = fields.Integer(required=True)
+
+
+class NoticePublished(Schema):
+    notice_id = _id
+    published_on = fields.Date(required=True)
+    closes_on = fields.Date(required=True)
+    application_ids = fields.List(fields.String(), required=True)
+
+
+class StationApproved(Schema):
+    station_id = _id
+    application_id = _id
+    plaque_number = fields.String(required=True)
+    name = fields.String(required=True)
+    station_type = fields.String(required=True, validate=validate.OneOf(STATION_TYPES))
+    host_unit_id = _id
+    host_unit_name = fields.String(required=True)
+    district = _tenant
+    approved_on = fields.Date(required=True)
+    policy_version = fields.String(required=True)
+
+
+class StationStatusChanged(Schema):
+    station_id = _id
+    from_status = fields.String(required=True, validate=validate.OneOf(STATION_STATUSES))
+    to_status = fields.String(required=True, validate=validate.OneOf(STATION_STATUSES))
+    reason = fields.String(required=True)
+    changed_on = fields.Date(required=True)
+
+
+class StationRevoked(Schema):
+    station_id = _id
+    plaque_number = fields.String(required=True)
+    district = _tenant
+    reason = fields.String(required=True)
+    revoked_on = fields.Date(required=True)
+
+
 register("applications", "calendar_year_registered", 1, CalendarYearRegistered)
+register("applications", "application_submitted", 1, ApplicationSubmitted)
+register("applications", "application_recommended", 1, ApplicationDecided)
+register("applications", "application_returned", 1, ApplicationDecided)
+register("applications", "application_rejected", 1, ApplicationDecided)
+register("applications", "application_shortlisted", 1, ApplicationShortlisted)
+register("applications", "notice_published", 1, NoticePublished)
+register("applications", "station_approved", 1, StationApproved)
+register("applications", "station_status_changed", 1, StationStatusChanged)
+register("applications", "station_revoked", 1, StationRevoked)
+
+
+# evaluation --------------------------------------------------------------------------------
+
+
+class EvaluationCompleted(Schema):
+    """A station's result in a cycle, or of the re-assessment after a rectification."""
+
+    cycle_id = _id
+    station_id = _id
+    score = fields.String(required=True)  # decimal string, two places
+    grade = fields.String(required=True, validate=validate.OneOf(GRADES))
+    rectification_id = fields.String(required=True, allow_none=True)
+    evaluated_on = fields.Date(required=True)
+
+
+class StationCommended(Schema):
+    cycle_id = _id
+    station_id = _id
+
+
+class RectificationRequired(Schema):
+    rectification_id = _id
+    cycle_id = _id
+    station_id = _id
+    findings = fields.String(required=True)
+    deadline = fields.Date(required=True)
+
+
+class RectificationFailed(Schema):
+    rectification_id = _id
+    station_id = _id
+    reason = fields.String(required=True)
+
+
+class DemonstrationSelected(Schema):
+    """R9.1/R9.2: confirmed by city_hr and org_department; the subsidy proposes a grant."""
+
+    selection_id = _id
+    cycle_id = _id
+    station_id = _id
+    district = _tenant
+    proposed_subsidy_fen = fields.Integer(required=True)
+    provincial = fields.Boolean(required=True)
+    confirmed_on = fields.Date(required=True)
+
+
+register("evaluation", "evaluation_completed", 1, EvaluationCompleted)
+register("evaluation", "station_commended", 1, StationCommended)
+register("evaluation", "rectification_required", 1, RectificationRequired)
+register("evaluation", "rectification_failed", 1, RectificationFailed)
+register("evaluation", "demonstration_selected", 1, DemonstrationSelected)
+
+
+# subsidy -----------------------------------------------------------------------------------
+
+
+class GrantApproved(Schema):
+    grant_id = _id
+    station_id = _id
+    kind = fields.String(required=True, validate=validate.OneOf(GRANT_KINDS))
+    fund_id = _id
+    amount_fen = fields.Integer(required=True)
+
+
+class GrantDisbursed(Schema):
+    grant_id = _id
+    disbursement_id = _id
+    station_id = _id
+    amount_fen = fields.Integer(required=True)
+    payment_reference = fields.String(required=True)
+
+
+class ExpenditureRejected(Schema):
+    grant_id = _id
+    expenditure_id = _id
+    station_id = _id
+    category = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class ClawbackRaised(Schema):
+    grant_id = _id
+    station_id = _id
+    amount_fen = fields.Integer(required=True)
+    reason = fields.String(required=True)
+
+
+register("subsidy", "grant_approved", 1, GrantApproved)
+register("subsidy", "grant_disbursed", 1, GrantDisbursed)
+register("subsidy", "expenditure_rejected", 1, ExpenditureRejected)
+register("subsidy", "clawback_raised", 1, ClawbackRaised)
+
+
+# matching ----------------------------------------------------------------------------------
+
+
+class DemandPosted(Schema):
+    demand_id = _id
+    enterprise_id = _id
+    kind = fields.String(required=True, validate=validate.OneOf(DEMAND_KINDS))
+    industry = fields.String(required=True)
+    district = _tenant
+
+
+class RecommendationsPublished(Schema):
+    demand_id = _id
+    enterprise_id = _id
+    expert_ids = fields.List(fields.String(), required=True)
+
+
+class CollaborationRecorded(Schema):
+    """An accepted recommendation; it counts for the station that brokered it (R16.1)."""
+
+    collaboration_id = _id
+    demand_id = _id
+    expert_id = _id
+    enterprise_id = _id
+    station_id = fields.String(required=True, allow_none=True)
+    mode = fields.String(required=True, validate=validate.OneOf(COOPERATION_MODES))
+    recorded_on = fields.Date(required=True)
+
+
+register("matching", "demand_posted", 1, DemandPosted)
+register("matching", "recommendations_published", 1, RecommendationsPublished)
+register("matching", "collaboration_recorded", 1, CollaborationRecorded)

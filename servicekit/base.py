@@ -1,10 +1,12 @@
-"""What every service class shares: its correlation context, the ``ping`` RPC, and ``rpc``."""
+"""What every service class shares: correlation context, caller, clock, ``ping``, ``rpc``."""
 
 from __future__ import annotations
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc as nameko_rpc
 
+from servicekit.auth import Caller
+from servicekit.clock import ClockProvider
 from servicekit.config import tenant_of
 from servicekit.errors import DomainError
 from servicekit.logs import CorrelationContext
@@ -20,6 +22,8 @@ class KitService:
     name: str
     config = Config()
     correlation = CorrelationContext()
+    caller = Caller()  # the Principal of the request, re-checked against this tenant
+    clock = ClockProvider()
 
     @rpc
     def ping(self) -> dict[str, str]:
