@@ -235,14 +235,19 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> UnitOfWork:
         inbox_key = None
+        context = dict(worker_ctx.context_data)
         key_of = getattr(worker_ctx.entrypoint, "inbox_key", None)
         if key_of is not None:
             inbox_key = key_of(worker_ctx)
+            # What an event makes happen is done by the platform, in the event's name.
+            entrypoint = worker_ctx.entrypoint
+            context["actor"] = f"event:{entrypoint.source_service}.{entrypoint.event_type}"
+            context["role"] = "system"
         unit = UnitOfWork(
             self.sessions,
             self.service,
             self.tenant,
-            worker_ctx.context_data,
+            context,
             inbox_key=inbox_key,
             on_events_committed=self.relay.wake,
         )

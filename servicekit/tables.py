@@ -7,7 +7,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -17,7 +16,7 @@ from sqlalchemy import (
     Text,
 )
 
-from servicekit.models import NAMING_CONVENTION
+from servicekit.models import NAMING_CONVENTION, UtcDateTime
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -35,8 +34,8 @@ outbox = Table(
     Column("aggregate_id", String(64), nullable=True),
     Column("tenant", String(6), nullable=False),
     Column("envelope", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
 )
@@ -48,7 +47,7 @@ processed_events = Table(
     Column("event_id", String(36), nullable=False),
     Column("handler", String(200), nullable=False),
     Column("tenant", String(6), nullable=False),
-    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("event_id", "handler"),
 )
 
@@ -56,7 +55,7 @@ audit_log = Table(
     "kit_audit_log",
     metadata,
     Column("id", _Sequence, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("tenant", String(6), nullable=False),
     Column("actor", String(100), nullable=False),
     Column("role", String(40), nullable=False),

@@ -1,11 +1,24 @@
 """Tables of the applications service's own database."""
 
-from datetime import date, datetime
+from __future__ import annotations
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, MetaData, String
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from servicekit.models import NAMING_CONVENTION
+from servicekit.models import NAMING_CONVENTION, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -21,8 +34,8 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(6))
     registered_by: Mapped[str] = mapped_column(String(100))
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    days: Mapped[list["CalendarDay"]] = relationship(
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    days: Mapped[list[CalendarDay]] = relationship(
         back_populates="calendar_year", cascade="all, delete-orphan"
     )
 
@@ -35,3 +48,235 @@ class CalendarDay(Base):
     # "holiday": a statutory day off; "workday": a make-up working day on a weekend (调休)
     kind: Mapped[str] = mapped_column(String(10))
     calendar_year: Mapped[CalendarYear] = relationship(back_populates="days")
+
+
+class PolicyVersion(Base):
+    """A version of the measures and the dates it is in force (R18.1)."""
+
+    __tablename__ = "policy_versions"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(String(100))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    registered_by: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Sequence(Base):
+    """Human numbers (applications, plaques, notices): one counter per kind and year that only
+    ever goes up, so a number is never handed out twice."""
+
+    __tablename__ = "sequences"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class HostUnit(Base):
+    __tablename__ = "host_units"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(6))
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    category: Mapped[str] = mapped_column(String(40))
+    district: Mapped[str] = mapped_column(String(6))  # the city's code for city-level units
+    city_level: Mapped[bool] = mapped_column(Boolean)
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the content
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(6))
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    host_unit_id: Mapped[str] = mapped_column(ForeignKey("host_units.id"))
+    station_type: Mapped[str] = mapped_column(String(20))
+    station_name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str] = mapped_column(String(6))
+    route: Mapped[str] = mapped_column(String(10))  # "district" or "city" (R7.1)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    planned_functions: Mapped[list[str]] = mapped_column(JSON)
+    cooperating_experts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    premises: Mapped[dict[str, Any]] = mapped_column(JSON)
+    committed_funding_fen: Mapped[int] = mapped_column(Integer)
+    score: Mapped[str | None] = mapped_column(String(10), nullable=True)  # aggregated, 2 dp
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    host_unit: Mapped[HostUnit] = relationship(lazy="joined")
+    history: Mapped[list[ApplicationHistory]] = relationship(
+        order_by="ApplicationHistory.id", cascade="all, delete-orphan"
+    )
+
+
+class ApplicationHistory(Base):
+    """Every step of an application, every round kept: who, when, what, under which policy."""
+
+    __tablename__ = "application_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[str] = mapped_column(Text, default="")
+    policy_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class ReviewExpert(Base):
+    """The city's pool of review experts (评审专家)."""
+
+    __tablename__ = "review_experts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(6))
+    name: Mapped[str] = mapped_column(String(100))
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    # The expert's own unit when it is a registered host unit: never on that unit's panel.
+    host_unit_id: Mapped[str | None] = mapped_column(ForeignKey("host_units.id"), nullable=True)
+    field: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Rubric(Base):
+    """A version of the review rubric; the newest applies to reviews recorded from then on."""
+
+    __tablename__ = "rubrics"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PanelMember(Base):
+    __tablename__ = "panel_members"
+
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    expert_id: Mapped[str] = mapped_column(ForeignKey("review_experts.id"), primary_key=True)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Review(Base):
+    """One reviewer's on-site inspection and scores of one application (R7.2)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("application_id", "expert_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    expert_id: Mapped[str] = mapped_column(ForeignKey("review_experts.id"))
+    inspection_date: Mapped[date] = mapped_column(Date)
+    findings: Mapped[str] = mapped_column(Text)
+    scores: Mapped[dict[str, int]] = mapped_column(JSON)
+    total: Mapped[int] = mapped_column(Integer)
+    rubric_version: Mapped[int] = mapped_column(ForeignKey("rubrics.version"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Notice(Base):
+    """A public notice of shortlisted applications (R7.3)."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(6))
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    published_on: Mapped[date] = mapped_column(Date)
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(10))  # open, closed
+    policy_version: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    items: Mapped[list[NoticeItem]] = relationship(cascade="all, delete-orphan")
+
+
+class NoticeItem(Base):
+    __tablename__ = "notice_items"
+
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    application: Mapped[Application] = relationship(lazy="joined")
+
+
+class Objection(Base):
+    __tablename__ = "objections"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), index=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    objector_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    objector_contact: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    filed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    origin: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(10))  # open, upheld, dismissed
+    finding: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Station(Base):
+    """The registry of recognised stations (R7.4, R17.1); a revoked one keeps its record."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(6))
+    plaque_number: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    station_type: Mapped[str] = mapped_column(String(20), index=True)
+    host_unit_id: Mapped[str] = mapped_column(ForeignKey("host_units.id"))
+    district: Mapped[str] = mapped_column(String(6), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    approved_on: Mapped[date] = mapped_column(Date)
+    policy_version: Mapped[str] = mapped_column(String(40))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), unique=True)
+    host_unit: Mapped[HostUnit] = relationship(lazy="joined")
+    history: Mapped[list[StationHistory]] = relationship(
+        order_by="StationHistory.id", cascade="all, delete-orphan"
+    )
+
+
+class StationHistory(Base):
+    __tablename__ = "station_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)

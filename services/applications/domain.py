@@ -1,0 +1,359 @@
+"""Rules of recognition (Arts 5–7, 17, 18): pure functions and the application state machine.
+
+No I/O here: the use cases load what these rules need and save what they decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from contracts.events import STATION_TYPES
+from servicekit.errors import Conflict, InvalidInput
+from servicekit.tenants import CITY, DISTRICTS
+
+# Art 5: host categories, and which station type each may host (R5.2).
+HOST_CATEGORIES: dict[str, str] = {
+    "university": "高等院校",
+    "research_institute": "科研院所",
+    "key_enterprise": "产业集群重点企业",
+    "industrial_park": "产业园区",
+    "maker_space": "众创空间",
+    "incubator": "孵化器",
+    "entrepreneurship_base": "大众创业基地",
+    "maker_street": "创客街区",
+    "industry_association": "行业协会",
+    "tech_intermediary": "科技中介机构",
+    "talent_apartment": "人才公寓",
+    "leisure_venue": "主题休闲场所",
+    "talent_service_agency": "人才服务机构",
+    "hr_intermediary": "人力资源中介机构",
+}
+STATION_TYPE_NAMES = {
+    "innovation": "创新型",
+    "entrepreneurship": "创业型",
+    "service": "服务型",
+    "comprehensive": "综合型",
+}
+ALLOWED_HOSTS: dict[str, frozenset[str]] = {
+    "innovation": frozenset({"university", "research_institute", "key_enterprise",
+                             "industrial_park"}),
+    "entrepreneurship": frozenset({"maker_space", "incubator", "entrepreneurship_base",
+                                   "maker_street"}),
+    "service": frozenset({"industry_association", "tech_intermediary", "talent_apartment",
+                          "leisure_venue"}),
+    "comprehensive": frozenset({"talent_service_agency", "hr_intermediary"}),
+}
+# R7.1: universities and research institutes apply to the city directly, as city-level units do.
+CITY_DIRECT_CATEGORIES = frozenset({"university", "research_institute"})
+
+# Art 6: the four conditions, all required (R6.1).
+CONDITIONS: dict[str, str] = {
+    "commitment": "依托单位重视人才工作，具备场地设施并承担建设运营经费",
+    "environment": "周边产业集聚，具备创新研发能力和技术、项目、成果转化、咨询培训等需求",
+    "experts": "已联系或合作一批专家人才，定期开展交流活动",
+    "management": "有管理制度、管理机构、服务体系和工作人员",
+}
+# Art 8: the six functions a station plans.
+FUNCTIONS: dict[str, str] = {
+    "exchange_matchmaking": "交流对接",
+    "flexible_recruitment": "柔性引才",
+    "consulting_window": "咨询服务窗口",
+    "leisure_health": "休闲康养基地",
+    "commercialisation": "成果转化桥梁",
+    "social_space": "社交空间",
+}
+
+MIN_PANEL = 3
+TRIM_FROM = 5  # trimmed mean (drop one highest, one lowest) from this many scores on
+
+DEFAULT_RUBRIC: list[dict[str, Any]] = [
+    {"key": "commitment", "name_zh": "依托单位保障", "name_en": "Host commitment and premises",
+     "max_points": 25},
+    {"key": "environment", "name_zh": "产业与需求基础", "name_en": "Industry and demand",
+     "max_points": 25},
+    {"key": "experts", "name_zh": "专家人才资源", "name_en": "Expert network",
+     "max_points": 25},
+    {"key": "management", "name_zh": "管理与服务体系", "name_en": "Management and services",
+     "max_points": 25},
+]
+
+# The application's life. Final states take no action.
+STATUS_NAMES = {
+    "draft": "草稿",
+    "submitted": "待区市审核",
+    "returned": "退回修改",
+    "at_city": "待市级评审",
+    "under_review": "专家评审中",
+    "shortlisted": "拟入选",
+    "not_selected": "未入选",
+    "in_notice": "公示中",
+    "withdrawn": "公示异议成立",
+    "awaiting_approval": "待人才办审批",
+    "approved": "已认定",
+    "declined": "不予认定",
+    "rejected": "不予推荐",
+}
+FINAL = frozenset({"not_selected", "withdrawn", "approved", "declined", "rejected"})
+EDITABLE = frozenset({"draft", "returned"})
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "submit_to_district"): "submitted",
+    ("draft", "submit_to_city"): "at_city",
+    ("returned", "submit_to_district"): "submitted",
+    ("submitted", "recommend"): "at_city",
+    ("submitted", "return"): "returned",
+    ("submitted", "reject"): "rejected",
+    ("at_city", "form_panel"): "under_review",
+    ("at_city", "reject"): "rejected",
+    ("under_review", "reject"): "rejected",
+    ("under_review", "shortlist"): "shortlisted",
+    ("under_review", "not_select"): "not_selected",
+    ("shortlisted", "publish"): "in_notice",
+    ("in_notice", "uphold_objection"): "withdrawn",
+    ("in_notice", "close_notice"): "awaiting_approval",
+    ("awaiting_approval", "approve"): "approved",
+    ("awaiting_approval", "decline"): "declined",
+}
+
+
+def transition(status: str, action: str) -> str:
+    """The status after ``action``, or Conflict naming the status that forbids it."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise Conflict(
+            "application.illegal_transition",
+            f"An application that is {status} cannot be put through '{action}'.",
+            f"申请当前状态为“{STATUS_NAMES.get(status, status)}”，不能执行此操作（{action}）。",
+            {"status": status, "action": action},
+        ) from None
+
+
+def check_station_type(station_type: str) -> None:
+    """R5.1: exactly one of the four types."""
+    if station_type not in STATION_TYPES:
+        raise InvalidInput(
+            "application.station_type",
+            f"station_type must be one of {', '.join(STATION_TYPES)} (R5.1).",
+            "驿站类型须为创新型、创业型、服务型、综合型之一（R5.1）。",
+            {"field": "station_type", "rule": "R5.1"},
+        )
+
+
+def check_host_category(station_type: str, category: str) -> None:
+    """R5.2: the host unit's category must be one the station type allows."""
+    check_station_type(station_type)
+    if category not in ALLOWED_HOSTS[station_type]:
+        allowed = sorted(ALLOWED_HOSTS[station_type])
+        allowed_zh = "、".join(HOST_CATEGORIES[c] for c in allowed)
+        raise InvalidInput(
+            "application.host_category",
+            f"A {station_type} station may be hosted by {', '.join(allowed)}; "
+            f"the unit is a {category} (R5.2).",
+            f"{STATION_TYPE_NAMES[station_type]}驿站的依托单位须为{allowed_zh}；"
+            f"该单位为{HOST_CATEGORIES.get(category, category)}（R5.2）。",
+            {"field": "station_type", "rule": "R5.2", "category": category, "allowed": allowed},
+        )
+
+
+def route_of(category: str, district: str | None, city_level: bool) -> str:
+    """R7.1: "city" for city-level units, universities and research institutes; else "district"."""
+    if city_level or category in CITY_DIRECT_CATEGORIES or district in (None, CITY):
+        return "city"
+    return "district"
+
+
+def check_unit_location(district: str | None, city_level: bool) -> None:
+    if not city_level and district not in DISTRICTS:
+        raise InvalidInput(
+            "host_unit.district",
+            "A unit that is not city-level must name its district.",
+            "非市直单位须填写所在区市。",
+            {"field": "district", "allowed": list(DISTRICTS)},
+        )
+
+
+def check_submittable(conditions: dict[str, Any]) -> None:
+    """R6.1: each of the four Art 6 conditions attested by a statement and evidence."""
+    missing = [
+        key
+        for key in CONDITIONS
+        if not (conditions.get(key) or {}).get("statement", "").strip()
+        or not (conditions.get(key) or {}).get("evidence")
+    ]
+    if missing:
+        names_zh = "；".join(CONDITIONS[k] for k in missing)
+        raise InvalidInput(
+            "application.conditions_incomplete",
+            f"Each Art 6 condition needs a statement and evidence before submission; "
+            f"missing: {', '.join(missing)} (R6.1).",
+            f"提交前须逐项说明第六条四项条件并附证明材料，尚缺：{names_zh}（R6.1）。",
+            {"field": "conditions", "rule": "R6.1", "missing": missing},
+        )
+
+
+def check_panel(expert_ids: list[str], applicant_unit_id: str,
+                expert_units: dict[str, str | None]) -> None:
+    """R7.2: at least MIN_PANEL distinct experts, none from the applicant's own unit."""
+    if len(set(expert_ids)) != len(expert_ids) or len(expert_ids) < MIN_PANEL:
+        raise InvalidInput(
+            "review.panel_size",
+            f"A review panel needs at least {MIN_PANEL} distinct experts.",
+            f"评审专家组至少需要 {MIN_PANEL} 名不同的专家。",
+            {"field": "expert_ids", "rule": "R7.2", "minimum": MIN_PANEL},
+        )
+    conflicted = [e for e in expert_ids if expert_units.get(e) == applicant_unit_id]
+    if conflicted:
+        raise InvalidInput(
+            "review.conflict_of_interest",
+            "An expert from the applicant's own unit may not review it (R7.2).",
+            "申请单位本单位的专家不得参与评审（R7.2）。",
+            {"field": "expert_ids", "rule": "R7.2", "experts": conflicted},
+        )
+
+
+def check_rubric(criteria: list[dict[str, Any]]) -> None:
+    keys = [c["key"] for c in criteria]
+    if not criteria or len(set(keys)) != len(keys):
+        raise InvalidInput(
+            "review.rubric",
+            "A rubric needs at least one criterion and unique keys.",
+            "评分标准至少包含一项且各项标识不得重复。",
+            {"field": "criteria"},
+        )
+
+
+def score_total(criteria: list[dict[str, Any]], scores: dict[str, int]) -> int:
+    """The total of one review; every criterion scored within 0..max_points, nothing else."""
+    expected = {c["key"]: int(c["max_points"]) for c in criteria}
+    problems = {
+        key: f"0..{maximum}"
+        for key, maximum in expected.items()
+        if key not in scores or not 0 <= scores[key] <= maximum
+    }
+    problems.update({key: "not in the rubric" for key in scores if key not in expected})
+    if problems:
+        raise InvalidInput(
+            "review.scores",
+            "Each rubric criterion needs a score within its range, and no other key.",
+            "须按评分标准逐项打分，分值在规定范围内，且不得有多余项。",
+            {"field": "scores", "rule": "R7.2", "problems": problems},
+        )
+    return sum(scores[key] for key in expected)
+
+
+def aggregate(totals: list[int]) -> Decimal:
+    """Mean of the reviewers' totals; from TRIM_FROM scores on, the highest and the lowest
+    are dropped first (trimmed mean). Two decimals, half up."""
+    if not totals:
+        raise ValueError("no scores to aggregate")
+    kept = sorted(totals)[1:-1] if len(totals) >= TRIM_FROM else list(totals)
+    return (Decimal(sum(kept)) / len(kept)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    application_id: str
+    score: Decimal
+    rank: int
+
+
+def rank(scores: dict[str, Decimal], submitted: dict[str, Any]) -> list[Ranked]:
+    """Best score first; ties go to the earlier submission (then the id, for stability)."""
+    order = sorted(scores, key=lambda a: (-scores[a], submitted[a], a))
+    return [Ranked(a, scores[a], i + 1) for i, a in enumerate(order)]
+
+
+def select_shortlist(ranking: list[Ranked], top: int | None,
+                     minimum: Decimal | None) -> set[str]:
+    return {
+        r.application_id
+        for r in ranking
+        if (top is None or r.rank <= top) and (minimum is None or r.score >= minimum)
+    }
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    code: str
+    effective_from: date
+    effective_to: date | None
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None
+                                               or day <= self.effective_to)
+
+
+def version_in_force(versions: list[PolicyVersion], day: date) -> PolicyVersion:
+    """R18.1: the version in force on ``day``; refused when there is none."""
+    for version in versions:
+        if version.in_force_on(day):
+            return version
+    raise Conflict(
+        "policy.none_in_force",
+        f"No version of the measures is in force on {day.isoformat()}; an administrator must "
+        "register the successor before decisions can be taken (R18.1).",
+        f"{day.isoformat()} 无有效的管理办法版本，须由管理员登记后续版本后方可作出决定（R18.1）。",
+        {"date": day.isoformat(), "rule": "R18.1"},
+    )
+
+
+def check_new_version(existing: list[PolicyVersion], new: PolicyVersion) -> PolicyVersion | None:
+    """A successor starts after every existing version has started and overlaps none that has
+    an end. An open-ended predecessor is closed the day before the successor starts: that
+    closed predecessor is returned for the use case to save."""
+    if new.effective_to is not None and new.effective_to < new.effective_from:
+        raise InvalidInput(
+            "policy.dates",
+            "effective_to is before effective_from.",
+            "失效日期早于生效日期。",
+            {"field": "effective_to"},
+        )
+    closed = None
+    for version in existing:
+        if version.code == new.code:
+            raise Conflict("policy.duplicate", f"Version {new.code} is already registered.",
+                           f"版本 {new.code} 已登记。", {"code": new.code})
+        if new.effective_from <= version.effective_from or (
+            version.effective_to is not None and new.effective_from <= version.effective_to
+        ):
+            raise Conflict(
+                "policy.overlap",
+                f"Version {new.code} must start after version {version.code} has ended.",
+                f"版本 {new.code} 须在版本 {version.code} 失效之后生效。",
+                {"code": new.code, "overlaps": version.code, "rule": "R18.1"},
+            )
+        if version.effective_to is None:
+            closed = PolicyVersion(version.code, version.effective_from,
+                                   new.effective_from - timedelta(days=1))
+    return closed
+
+
+STATION_TRANSITIONS: dict[tuple[str, str], str] = {
+    ("active", "rectification_required"): "rectifying",
+    ("rectifying", "rectification_passed"): "active",
+    ("rectifying", "rectification_failed"): "revoked",
+    ("active", "rectification_failed"): "revoked",
+}
+
+
+def station_transition(status: str, cause: str) -> str | None:
+    """R17.1: the station's next status for an evaluation outcome; None when it changes
+    nothing (a revoked station stays revoked: revocation is final)."""
+    return STATION_TRANSITIONS.get((status, cause))
+
+
+def plaque_number(year: int, sequence: int) -> str:
+    """The plaque's number: sequential per year, never reused."""
+    return f"威人驿〔{year}〕{sequence:03d}号"
+
+
+def application_number(year: int, sequence: int) -> str:
+    return f"WHRCYZ-{year}-{sequence:04d}"
+
+
+def notice_number(year: int, sequence: int) -> str:
+    return f"威人驿公示〔{year}〕{sequence}号"

@@ -1,0 +1,243 @@
+"""From a host unit's application to an active station with a plaque, over RPC (Arts 5–7)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from servicekit.db import make_engine
+from servicekit.errors import Conflict, Forbidden, InvalidInput
+from servicekit.tables import audit_log, outbox
+from tests.integration.applications_world import credit_code, world_of
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(container_factory, service_config, tmp_path):
+    yield from world_of(container_factory, service_config, tmp_path)
+
+
+def _events(database_url_template: str) -> list[tuple[str, dict]]:
+    engine = make_engine(database_url_template.format(service="applications"))
+    with engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.event_type, outbox.c.envelope)
+                            .order_by(outbox.c.position)).all()
+    engine.dispose()
+    return [(r.event_type, r.envelope["payload"]) for r in rows]
+
+
+def test_host_unit_credit_code_is_checked_by_its_check_digit(world):
+    good = credit_code()
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    with pytest.raises(InvalidInput) as refused:
+        world.district("371002").register_host_unit({
+            "name": "某公司", "credit_code": bad, "category": "incubator",
+            "district": "371002", "city_level": False, "contact_name": "李",
+            "contact_phone": "0631-1", "address": "环翠区"})
+    assert refused.value.code == "host_unit.credit_code"
+    assert refused.value.details == {"field": "credit_code"}
+    unit = world.host_unit(category="incubator")
+    assert unit["route"] == "district"
+    with pytest.raises(Forbidden):  # R13.1: 文登区 may not register a unit of 环翠区
+        world.district("371003").register_host_unit({
+            "name": "某公司", "credit_code": credit_code(), "category": "incubator",
+            "district": "371002", "city_level": False, "contact_name": "李",
+            "contact_phone": "0631-1", "address": "环翠区"})
+
+
+def test_wrong_host_category_for_the_type_is_refused_with_field_and_rule(world):  # R5.2
+    unit = world.host_unit(category="key_enterprise")
+    with pytest.raises(InvalidInput) as refused:
+        world.draft(unit, station_type="comprehensive")
+    assert refused.value.details["field"] == "station_type"
+    assert refused.value.details["rule"] == "R5.2"
+    assert world.unit(unit["id"]).list_applications({})["total"] == 0
+
+
+def test_incomplete_conditions_cannot_be_submitted(world):  # R6.1
+    unit = world.host_unit()
+    conditions = world.complete_conditions(unit["id"])
+    del conditions["management"]
+    app = world.draft(unit, conditions=conditions)
+    with pytest.raises(InvalidInput) as refused:
+        world.unit(unit["id"]).submit_application({"application_id": app["id"]})
+    assert refused.value.details["missing"] == ["management"]
+    assert world.unit(unit["id"]).get_application(app["id"])["status"] == "draft"
+
+
+def test_evidence_must_be_an_uploaded_attachment_of_the_allowed_types(world):
+    unit = world.host_unit()
+    with pytest.raises(InvalidInput) as refused:
+        world.unit(unit["id"]).upload_attachment({
+            "filename": "x.pdf", "content_type": "application/pdf",
+            "content_base64": "TVqQAAMAAAAEAAAA"})  # an executable's first bytes
+    assert refused.value.code == "attachment.content_mismatch"
+    conditions = world.complete_conditions(unit["id"])
+    conditions["experts"]["evidence"] = ["f" * 64]
+    with pytest.raises(InvalidInput) as unknown:
+        world.draft(unit, conditions=conditions)
+    assert unknown.value.code == "application.evidence_unknown"
+
+
+def test_district_routes_return_resubmit_and_recommend_with_every_round_kept(
+    world, database_url_template
+):  # R7.1
+    world.register_successor_policy()
+    unit = world.host_unit()
+    app = world.draft(unit)
+    owner, huancui = world.unit(unit["id"]), world.district("371002")
+    assert owner.submit_application({"application_id": app["id"]})["status"] == "submitted"
+    with pytest.raises(Forbidden) as other_district:  # R7.1: 文登区 acts on its own only
+        world.district("371003").recommend_application({"application_id": app["id"],
+                                                         "comments": "越权"})
+    assert other_district.value.code == "forbidden.district"
+
+    returned = huancui.return_application({"application_id": app["id"],
+                                           "comments": "请补充专家名单"})
+    assert returned["status"] == "returned"
+    owner.update_application({"application_id": app["id"],
+                              "cooperating_experts": [{"name": "张教授"}]})
+    assert owner.submit_application({"application_id": app["id"]})["round"] == 2
+    recommended = huancui.recommend_application({"application_id": app["id"],
+                                                 "comments": "同意推荐"})
+    assert recommended["status"] == "at_city"
+    steps = [(h["action"], h["round"], h["comments"]) for h in recommended["history"]]
+    assert steps == [("create", 0, ""), ("submit_to_district", 1, ""),
+                     ("return", 1, "请补充专家名单"), ("submit_to_district", 2, ""),
+                     ("recommend", 2, "同意推荐")]
+    assert recommended["history"][-1]["policy_version"] == "WH-2024-TEST"
+    types = [t for t, _ in _events(database_url_template)]
+    assert types == ["application_submitted", "application_returned",
+                     "application_submitted", "application_recommended"]
+
+
+def test_university_submits_straight_to_the_city(world):  # R7.1
+    unit = world.host_unit(category="university", district="371002", name="某大学")
+    app = world.draft(unit)
+    submitted = world.unit(unit["id"]).submit_application({"application_id": app["id"]})
+    assert submitted["status"] == "at_city"
+    assert submitted["district"] == "371000"
+    with pytest.raises(Forbidden):  # nothing for a district to recommend
+        world.district("371002").recommend_application({"application_id": app["id"],
+                                                         "comments": "x"})
+
+
+def test_second_open_application_of_the_same_unit_and_type_is_refused(world):
+    unit = world.host_unit()
+    first = world.draft(unit)
+    with pytest.raises(Conflict) as refused:
+        world.draft(unit)
+    assert refused.value.details["existing"] == first["number"]
+
+
+def test_decision_without_a_policy_version_in_force_is_refused(world):  # R18.1
+    unit = world.host_unit()
+    app = world.draft(unit)
+    world.unit(unit["id"]).submit_application({"application_id": app["id"]})
+    with pytest.raises(Conflict) as refused:
+        world.district("371002").recommend_application({"application_id": app["id"],
+                                                         "comments": "推荐"})
+    assert refused.value.code == "policy.none_in_force"
+    assert world.city.get_application(app["id"])["status"] == "submitted"
+
+
+def test_from_review_to_notice_objection_and_approval_with_a_plaque(
+    world, database_url_template
+):  # R7.2 R7.3 R7.4
+    world.register_successor_policy()
+    experts = world.review_experts(5)
+    units = [world.host_unit(name=f"单位{i}") for i in range(3)]
+    # five scores each: trimmed means 80.00, 90.00, 60.00
+    apps = [world.reviewed(units[0], [80, 80, 80, 70, 95], experts),
+            world.reviewed(units[1], [90, 90, 90, 50, 99], experts),
+            world.reviewed(units[2], [60, 60, 60, 60, 60], experts)]
+    ids = [a["id"] for a in apps]
+    ranking = world.city.ranking({"application_ids": ids})
+    assert [(r["application_id"], r["score"], r["rank"]) for r in ranking] == [
+        (ids[1], "90.00", 1), (ids[0], "80.00", 2), (ids[2], "60.00", 3)]
+
+    result = world.city.shortlist({"application_ids": ids, "top": 2})
+    assert {r["application_id"] for r in result if r["shortlisted"]} == {ids[0], ids[1]}
+    assert world.city.get_application(ids[2])["status"] == "not_selected"
+
+    world.set_time("2026-09-30 10:00")
+    notice = world.city.publish_notice({"application_ids": [ids[0], ids[1]]})
+    assert (notice["opens_on"], notice["closes_on"]) == ("2026-09-30", "2026-10-12")
+    public = world.public.list_notices(True)
+    assert [n["id"] for n in public] == [notice["id"]]
+    assert "score" not in public[0]["applications"][0]
+
+    objection = world.public.file_objection({
+        "notice_id": notice["id"], "application_id": ids[0],
+        "reason": "该单位场地为租赁且租期不足一年", "name": None, "contact": None})
+    world.set_time("2026-10-12 23:59")
+    dismissed = world.public.file_objection({
+        "notice_id": notice["id"], "application_id": ids[1], "reason": "无依据的举报内容"})
+    world.set_time("2026-10-13 00:00")
+    with pytest.raises(Conflict) as late:
+        world.public.file_objection({"notice_id": notice["id"], "application_id": ids[1],
+                                     "reason": "窗口结束后的异议"})
+    assert late.value.code == "objection.outside_window"
+    with pytest.raises(Conflict) as still_open:
+        world.city.close_notice({"notice_id": notice["id"]})
+    assert still_open.value.code == "notice.objections_open"
+
+    world.city.decide_objection({"objection_id": objection["id"], "outcome": "upheld",
+                                 "finding": "经核实，场地不符合条件"})
+    world.city.decide_objection({"objection_id": dismissed["id"], "outcome": "dismissed",
+                                 "finding": "经核实，异议不成立"})
+    closed = world.city.close_notice({"notice_id": notice["id"]})
+    statuses = {a["application_id"]: a["status"] for a in closed["applications"]}
+    assert statuses == {ids[0]: "withdrawn", ids[1]: "awaiting_approval"}
+
+    with pytest.raises(Forbidden):
+        world.city.approve_application({"application_id": ids[1], "comments": "同意"})
+    with pytest.raises(Conflict):  # R7.4: an upheld objection keeps it from the talent office
+        world.talent_office.approve_application({"application_id": ids[0], "comments": "x"})
+    station = world.talent_office.approve_application({"application_id": ids[1],
+                                                       "comments": "同意认定"})
+    assert station["status"] == "active"
+    assert station["plaque_number"] == "威人驿〔2026〕001号"
+    with pytest.raises(Conflict):  # approving twice changes nothing
+        world.talent_office.approve_application({"application_id": ids[1], "comments": "x"})
+
+    approved = [p for t, p in _events(database_url_template) if t == "station_approved"]
+    assert approved == [{
+        "station_id": station["id"], "application_id": ids[1],
+        "plaque_number": "威人驿〔2026〕001号", "name": apps[1]["station_name"],
+        "station_type": "innovation", "host_unit_id": units[1]["id"],
+        "host_unit_name": "单位1", "district": "371002", "approved_on": "2026-10-13",
+        "policy_version": "WH-2024-TEST"}]
+    registry = world.district("371002").list_stations({"status": "active"})
+    assert [s["id"] for s in registry["items"]] == [station["id"]]
+    assert world.district("371003").list_stations({})["total"] == 0  # R13.1
+
+
+def test_objection_before_publication_day_is_refused(world):  # R7.3
+    world.register_successor_policy()
+    experts = world.review_experts(3)
+    app = world.reviewed(world.host_unit(), [80, 80, 80], experts)
+    world.city.shortlist({"application_ids": [app["id"]]})
+    world.set_time("2026-10-01 09:00")  # a holiday: the window opens on 8 October
+    notice = world.city.publish_notice({"application_ids": [app["id"]]})
+    assert notice["opens_on"] == "2026-10-08"
+    with pytest.raises(Conflict):
+        world.public.file_objection({"notice_id": notice["id"], "application_id": app["id"],
+                                     "reason": "节假日内提交的异议"})
+
+
+def test_state_changes_are_audited_with_actor_role_and_before_after(
+    world, database_url_template
+):
+    unit = world.host_unit()
+    app = world.draft(unit)
+    world.unit(unit["id"]).submit_application({"application_id": app["id"]})
+    engine = make_engine(database_url_template.format(service="applications"))
+    with engine.connect() as conn:
+        row = conn.execute(select(audit_log).where(
+            audit_log.c.action == "application.submit_to_district")).one()
+    engine.dispose()
+    assert (row.actor, row.role, row.tenant) == (f"unit-{unit['id'][:8]}", "host_unit",
+                                                 "371000")
+    assert (row.before, row.after["status"]) == ({"status": "draft"}, "submitted")
