@@ -21,7 +21,7 @@ services:
 run: $(STAMP) services
 	@mkdir -p var
 	@echo "Starting the platform: gateway on http://127.0.0.1:$(GATEWAY_PORT) (Ctrl-C stops it)"
-	$(VENV)/bin/honcho start -f deploy/local/Procfile -d .
+	$(VENV)/bin/python -m deploy.local.launch
 
 # The whole suite on the real RabbitMQ with SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set.
 test: $(STAMP) services

@@ -1,4 +1,5 @@
-"""The gateway's app factory: configuration, error shape, request ids, RPC pool, routes."""
+"""The gateway's app factory: configuration, error shape, request ids, authentication,
+limits, audit, RPC pool, routes."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import calendar, errors, health, rpc
+from gateway import applications, audit, auth, calendar, errors, health, limits, rpc, tokens
+from gateway.store import EXTENSION as STORE
+from gateway.store import Store
 from servicekit.config import load_config
 from servicekit.errors import DomainError
 from servicekit.logs import correlation_id
@@ -34,6 +38,14 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     # The browser loads Swagger UI's scripts from this CDN; the page itself is served locally.
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    # The gateway's own database (users, audit); unset: SQLite under VAR_DIR (gateway.store).
+    "GATEWAY_DATABASE_URL": None,
+    "MIGRATE_ON_START": True,
+    # Behind N reverse proxies, the client address is the Nth from the right of
+    # X-Forwarded-For; 0 trusts no such header (the peer is the client).
+    "PROXY_FIX_X_FOR": 0,
+    **tokens.DEFAULTS,
+    **limits.DEFAULTS,
 }
 
 
@@ -58,15 +70,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.json.ensure_ascii = False  # Chinese messages stay readable in the raw body
 
+    if int(app.config["PROXY_FIX_X_FOR"]) > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
+
     api = GatewayApi(app)
+    api.spec.components.security_scheme(
+        auth.SECURITY_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     app.register_error_handler(DomainError, errors.domain_error_response)
+    app.extensions[STORE] = Store.open(app.config, migrate=bool(app.config["MIGRATE_ON_START"]))
+    auth.init_app(app)
     metrics = health.Metrics()
     # Hooks run in this order: the timer first, so that every answer is measured and
-    # carries a request id, even a refused upload.
+    # carries a request id, even a refused upload; the body's size and type are checked
+    # before any view; after the view, the audit record is written, then the id echoed.
     health.init_app(app, config, metrics)
     app.before_request(_start_request)
-    app.before_request(_refuse_oversized_body)
+    limits.init_app(app)
     app.after_request(_echo_request_id)
+    audit.init_app(app)
     app.teardown_request(_end_request)
 
     app.extensions[rpc.EXTENSION] = rpc.RpcPool(
@@ -75,27 +97,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         timeout=float(app.config["RPC_TIMEOUT_SECONDS"]),
         observe=metrics.observe_rpc,
     )
+    api.register_blueprint(auth.blp)
     api.register_blueprint(calendar.blp)
+    api.register_blueprint(applications.blp)
     return app
 
 
 def close(app: Flask) -> None:
-    """Stop the app's RPC proxies (gunicorn's worker_exit, test teardown)."""
+    """Stop the app's RPC proxies and close its database (gunicorn's worker_exit, tests)."""
     for pool in (app.extensions[rpc.EXTENSION], app.extensions[health.READY_POOL]):
         pool.close()
+    app.extensions[STORE].close()
 
 
 def _start_request() -> None:
     offered = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else str(uuid.uuid4())
     g.correlation_token = correlation_id.set(g.request_id)
-
-
-def _refuse_oversized_body() -> None:
-    # Refuse a declared oversized body before any view runs, not only when a view reads it.
-    limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
-        raise RequestEntityTooLarge()
 
 
 def _echo_request_id(response: Response) -> Response:

@@ -1,0 +1,227 @@
+"""Demo data for `make run`: a realistic Weihai, loaded once through the services' RPCs.
+
+The history (applications recognised in September and October 2026) is replayed by moving the
+services' clock (CLOCK_FILE) into the past and back; the clock file is removed afterwards, so
+the platform runs on real time. One public notice is left open, published on the last working
+day before today when the calendar knows today.
+
+The 2020 measures were in force until 2023-12-13 (Art 18). No successor has been published to
+us, so the demo registers an ASSUMED successor in force from 2023-12-14, open-ended, and says
+so in its note: an administrator replaces it with the real one (R18.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from nameko.standalone.rpc import ClusterRpcProxy
+from stdnum.cn import uscc
+
+from servicekit.calendar import WorkingDayCalendar
+from servicekit.clock import SHANGHAI, set_clock_file
+from services.applications.domain import CONDITIONS
+
+Say = Callable[[str], None]
+PDF = b"%PDF-1.7\n% demo evidence\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+# (name, category, district or None for city-level, city_level)
+UNITS = [
+    ("哈尔滨工业大学（威海）", "university", "371002", False),
+    ("山东大学（威海）海洋研究院", "research_institute", "371071", False),
+    ("威高集团有限公司", "key_enterprise", "371071", False),
+    ("威海南海新区海洋产业园", "industrial_park", "371091", False),
+    ("环翠区星火众创空间", "maker_space", "371002", False),
+    ("文登区科技企业孵化器", "incubator", "371003", False),
+    ("荣成市大众创业基地", "entrepreneurship_base", "371082", False),
+    ("乳山市创客街区", "maker_street", "371083", False),
+    ("威海市碳纤维行业协会", "industry_association", None, True),
+    ("经区技术转移中心", "tech_intermediary", "371072", False),
+    ("临港区人才公寓", "talent_apartment", "371073", False),
+    ("刘公岛主题休闲驿所", "leisure_venue", "371002", False),
+    ("威海市人才服务中心", "talent_service_agency", None, True),
+    ("文登区人力资源服务产业园", "hr_intermediary", "371003", False),
+]
+TYPE_OF = {
+    "university": "innovation", "research_institute": "innovation",
+    "key_enterprise": "innovation", "industrial_park": "innovation",
+    "maker_space": "entrepreneurship", "incubator": "entrepreneurship",
+    "entrepreneurship_base": "entrepreneurship", "maker_street": "entrepreneurship",
+    "industry_association": "service", "tech_intermediary": "service",
+    "talent_apartment": "service", "leisure_venue": "service",
+    "talent_service_agency": "comprehensive", "hr_intermediary": "comprehensive",
+}
+EXPERTS = [
+    ("李海洋", "中国海洋大学", "海洋工程"),
+    ("王新材", "山东大学", "碳纤维复合材料"),
+    ("张医工", "北京理工大学", "医疗器械"),
+    ("陈创投", "山东省科创基金", "创业投资"),
+    ("刘人才", "山东省人才发展促进会", "人才服务"),
+    ("赵管理", "威海职业学院", "企业管理"),
+]
+
+
+class Demo:
+    """RPC proxies per principal and the services' clock."""
+
+    def __init__(self, config: dict, clock_file: Path, say: Say) -> None:
+        self.config = config
+        self.clock_file = clock_file
+        self.say = say
+        self._stack = ExitStack()
+        self._proxies: dict[tuple, Any] = {}
+        self._serial = itertools.count(1)
+
+    def close(self) -> None:
+        self._stack.close()
+        self.clock_file.unlink(missing_ok=True)
+
+    def as_(self, role: str, **binding: str) -> Any:
+        key = (role, tuple(sorted(binding.items())))
+        if key not in self._proxies:
+            context = {"role": role, "actor": f"demo-{role}", **binding}
+            proxy = ClusterRpcProxy(self.config, context_data=context, timeout=60)
+            self._proxies[key] = self._stack.enter_context(proxy)
+        return self._proxies[key]
+
+    def app(self, role: str, **binding: str) -> Any:
+        return self.as_(role, **binding).applications
+
+    def at(self, day: date, hour: int = 10) -> None:
+        set_clock_file(self.clock_file, datetime.combine(day, time(hour), SHANGHAI))
+
+    def credit_code(self, district: str) -> str:
+        base = f"91{district}{next(self._serial):09d}"[:17]
+        return base + uscc.calc_check_digit(base)
+
+
+def load_applications(demo: Demo) -> dict[str, Any]:
+    """Host units of every category in every district, applications in every state, one
+    public notice open. Returns the ids other sections and the demo users are bound to."""
+    city = demo.app("city_hr")
+    office = demo.app("talent_office")
+    demo.at(date(2026, 9, 1))
+    city.register_policy_version({
+        "code": "WH-2024-ASSUMED", "title": "威海市高层次人才驿站管理办法（假定的后续版本）",
+        "document": "演示数据：假定", "effective_from": "2023-12-14", "effective_to": None,
+        "note": "ASSUMED for the demo: the 2020 measures expired on 2023-12-13 and no successor "
+                "has been registered. Replace it with the real successor (R18.1).",
+    })
+    units = []
+    for name, category, district, city_level in UNITS:
+        registrar = city if city_level else demo.app("district_hr", district=district)
+        units.append(registrar.register_host_unit({
+            "name": name, "credit_code": demo.credit_code(district or "371000"),
+            "category": category, "district": district, "city_level": city_level,
+            "contact_name": "联络员", "contact_phone": "0631-5800000",
+            "address": f"{name}办公楼"}))
+    demo.say(f"{len(units)} host units, one of each category of Art 5")
+    experts = [city.register_review_expert({
+        "name": n, "organisation_name": o, "host_unit_id": None, "field": f})["id"]
+        for n, o, f in EXPERTS]
+
+    def draft(unit: dict) -> dict:
+        owner = demo.app("host_unit", organisation=unit["id"])
+        evidence = owner.upload_attachment({
+            "filename": "场地与制度证明.pdf", "content_type": "application/pdf",
+            "content_base64": base64.b64encode(PDF).decode()})["attachment_id"]
+        return owner.create_application({
+            "host_unit_id": unit["id"], "station_type": TYPE_OF[unit["category"]],
+            "station_name": f"{unit['name']}高层次人才驿站",
+            "conditions": {k: {"statement": "已具备，详见附件。", "evidence": [evidence]}
+                           for k in CONDITIONS},
+            "planned_functions": ["exchange_matchmaking", "flexible_recruitment",
+                                  "consulting_window"],
+            "cooperating_experts": [{"name": "李海洋", "title": "教授",
+                                     "organisation": "中国海洋大学"}],
+            "premises": {"address": unit["address"], "area_sqm": 260},
+            "committed_funding": "300000.00"})
+
+    def submit(unit: dict, app: dict) -> None:
+        demo.app("host_unit", organisation=unit["id"]).submit_application(
+            {"application_id": app["id"]})
+
+    def at_city(unit: dict) -> dict:
+        app = draft(unit)
+        submit(unit, app)
+        if unit["route"] == "district":
+            demo.app("district_hr", district=unit["district"]).recommend_application(
+                {"application_id": app["id"], "comments": "材料齐全，同意推荐。"})
+        return app
+
+    def reviewed(unit: dict, total: int) -> dict:
+        app = at_city(unit)
+        city.form_panel({"application_id": app["id"], "expert_ids": experts[:3]})
+        for i, expert in enumerate(experts[:3]):
+            score = total + (i - 1) * 2
+            parts = [score // 4 + (1 if k < score % 4 else 0) for k in range(4)]
+            demo.app("reviewer", expert=expert).record_review({
+                "application_id": app["id"], "inspection_date": "2026-09-01",
+                "findings": "现场考察：场地、制度、人员齐备。",
+                "scores": dict(zip(CONDITIONS, parts, strict=True))})
+        return app
+
+    # September: the first round, recognised in October.
+    first = [reviewed(units[i], total) for i, total in
+             [(2, 92), (0, 88), (12, 85), (4, 81), (5, 76), (10, 58)]]
+    ids = [a["id"] for a in first]
+    city.shortlist({"application_ids": ids, "top": 5})
+    demo.at(date(2026, 9, 15))
+    notice = city.publish_notice({"application_ids": ids[:5]})
+    objection = demo.app("public").file_objection({
+        "notice_id": notice["id"], "application_id": ids[4],
+        "reason": "该孵化器实际运营场地与申报材料不符。", "name": None, "contact": None})
+    city.decide_objection({"objection_id": objection["id"], "outcome": "upheld",
+                           "finding": "经现场核实，场地面积不足，异议成立。"})
+    demo.at(date(2026, 9, 22))
+    city.close_notice({"notice_id": notice["id"]})
+    stations = [office.approve_application({"application_id": i, "comments": "同意认定。"})
+                for i in ids[:3]]
+    office.decline_application({"application_id": ids[3],
+                                "comments": "服务体系尚不健全，暂不认定。"})
+    demo.say(f"{len(stations)} stations recognised with plaques "
+             f"{', '.join(s['plaque_number'] for s in stations)}")
+
+    # October and November: the states an office sees on an ordinary day.
+    demo.at(date(2026, 10, 20))
+    draft(units[6])                                                   # draft
+    submitted = draft(units[7])
+    submit(units[7], submitted)                                       # submitted
+    returned = draft(units[13])
+    submit(units[13], returned)
+    demo.app("district_hr", district="371003").return_application(
+        {"application_id": returned["id"], "comments": "请补充专家合作协议。"})   # returned
+    rejected = draft(units[11])
+    submit(units[11], rejected)
+    demo.app("district_hr", district="371002").reject_application(
+        {"application_id": rejected["id"], "comments": "周边产业支撑不足（第六条第二项）。"})
+    at_city(units[9])                                                 # at the city
+    reviewing = at_city(units[3])
+    city.form_panel({"application_id": reviewing["id"], "expert_ids": experts[3:6]})  # review
+    second = [reviewed(units[1], 90), reviewed(units[8], 83)]
+    city.shortlist({"application_ids": [a["id"] for a in second]})   # shortlisted
+    _open_notice(demo, [second[0]["id"]])
+    demo.clock_file.unlink(missing_ok=True)
+    return {"host_unit": units[2]["id"], "reviewer": experts[0], "stations": stations,
+            "units": units}
+
+
+def _open_notice(demo: Demo, application_ids: list[str]) -> None:
+    """Publish on the last working day up to today, if the calendar knows today."""
+    today = datetime.now(SHANGHAI).date()
+    calendar = WorkingDayCalendar.seeded()
+    if today.year not in calendar.known_years:
+        demo.say(f"no public notice opened: the calendar has no data for {today.year} yet "
+                 "(load the year: POST /api/v1/calendar/years)")
+        return
+    day = today
+    while not calendar.is_workday(day):
+        day -= timedelta(days=1)
+    demo.at(day, hour=9)
+    notice = demo.app("city_hr").publish_notice({"application_ids": application_ids})
+    demo.say(f"public notice {notice['number']} open until the end of {notice['closes_on']}")

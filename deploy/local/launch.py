@@ -1,0 +1,92 @@
+"""`make run`: every process of deploy/local/Procfile in the foreground, demo data once.
+
+honcho runs the processes and stops them all on Ctrl-C (or when one of them dies). Beside it,
+a thread waits until the gateway reports every service ready and, the first time only, loads
+the demo data (deploy/local/demo.py) and creates the demo users; a marker file under var/
+remembers that it did.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import requests
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from servicekit.config import load_config, tenant_of, var_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "deploy" / "local" / "config.yaml"
+READY_TIMEOUT_SECONDS = 180
+
+
+def _say(text: str) -> None:
+    print(f"demo   | {text}", flush=True)
+
+
+def _wait_until_ready(port: str) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    return False
+
+
+def _load_demo_once(config: dict, port: str) -> None:
+    from deploy.local.demo import Demo, load_applications
+    from gateway.users import ensure_demo_users
+
+    marker = var_dir(config) / tenant_of(config) / "demo-loaded"
+    if not _wait_until_ready(port):
+        _say(f"the platform did not become ready in {READY_TIMEOUT_SECONDS}s; no demo data")
+        return
+    if marker.exists():
+        _say(f"demo data already loaded ({marker}); delete var/ to start afresh")
+    else:
+        _say("loading demo data (once)…")
+        demo = Demo(config, Path(config["CLOCK_FILE"]), _say)
+        try:
+            ids = load_applications(demo)
+        finally:
+            demo.close()
+        users = ensure_demo_users(config, {"host_unit": ids["host_unit"],
+                                           "reviewer": ids["reviewer"]})
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("\n".join(f"{u['username']} {u['role']}" for u in users) + "\n")
+    _say(f"ready: http://127.0.0.1:{port}/api/v1/docs — demo logins in README.md")
+
+
+def _demo_thread(config: dict, port: str) -> None:
+    try:
+        _load_demo_once(config, port)
+    except Exception:
+        _say("loading the demo data failed; the platform keeps running:\n"
+             + traceback.format_exc())
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    config = load_config(CONFIG)
+    port = os.environ.get("GATEWAY_PORT", "8000")
+    manager = Manager(Printer(sys.stdout))
+    procfile = parse_procfile((ROOT / "deploy" / "local" / "Procfile").read_text())
+    for name, entry in procfile.processes.items():
+        manager.add_process(name, entry, env=dict(os.environ), cwd=str(ROOT))
+    threading.Thread(target=_demo_thread, args=(config, port), daemon=True).start()
+    manager.loop()
+    return manager.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
