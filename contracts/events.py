@@ -159,7 +159,19 @@ class DemonstrationSelected(Schema):
     confirmed_on = fields.Date(required=True)
 
 
+class ReportOverdue(Schema):
+    """A station's annual work plan or summary was not in by its due date."""
+
+    station_id = _id
+    district = _tenant
+    kind = fields.String(required=True, validate=validate.OneOf(("plan", "summary")))
+    year = fields.Integer(required=True)
+    due_on = fields.Date(required=True)
+    detected_on = fields.Date(required=True)
+
+
 register("evaluation", "evaluation_completed", 1, EvaluationCompleted)
+register("evaluation", "report_overdue", 1, ReportOverdue)
 register("evaluation", "station_commended", 1, StationCommended)
 register("evaluation", "rectification_required", 1, RectificationRequired)
 register("evaluation", "rectification_failed", 1, RectificationFailed)

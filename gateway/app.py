@@ -14,8 +14,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import applications, audit, auth, calendar, errors, health, limits, rpc, tokens
+from gateway.evaluation import blp as evaluation_blp
 from gateway.store import EXTENSION as STORE
 from gateway.store import Store
+from gateway.subsidy import blp as subsidy_blp
 from servicekit.config import load_config
 from servicekit.errors import DomainError
 from servicekit.logs import correlation_id
@@ -70,8 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.json.ensure_ascii = False  # Chinese messages stay readable in the raw body
 
-    if int(app.config["PROXY_FIX_X_FOR"]) > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
+    proxies = int(app.config["PROXY_FIX_X_FOR"] or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
 
     api = GatewayApi(app)
     api.spec.components.security_scheme(
@@ -99,6 +102,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     api.register_blueprint(auth.blp)
     api.register_blueprint(calendar.blp)
+    api.register_blueprint(subsidy_blp)
+    api.register_blueprint(evaluation_blp)
     api.register_blueprint(applications.blp)
     return app
 

@@ -1,0 +1,162 @@
+"""The evaluation routes of the gateway, against the real evaluation service and RabbitMQ: roles,
+the error shape, a cycle driven over HTTP, and the exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from kombu import Connection, Exchange
+from openpyxl import load_workbook
+
+from gateway.app import close, create_app
+from gateway.auth import TOKENS
+from gateway.users import User
+from servicekit.clock import SHANGHAI, set_clock_file
+from servicekit.envelope import make_envelope
+from servicekit.tenants import CITY
+from services.evaluation.service import EvaluationService
+from tests.integration.helpers import wait_for
+
+pytestmark = pytest.mark.integration
+
+CRITERIA = ("development", "industry_effect", "talent_team", "events_and_talents_served",
+            "management", "plans_and_reports")
+
+
+def _approve(config: dict, station_id: str, unit: str, district: str) -> None:
+    payload = {"station_id": station_id, "application_id": f"app-{station_id}",
+               "plaque_number": f"WH-{station_id}", "name": f"=Station {station_id}",
+               "station_type": "service", "host_unit_id": unit, "host_unit_name": unit,
+               "district": district, "approved_on": "2024-03-01", "policy_version": "2020"}
+    envelope = make_envelope("applications", CITY, "station_approved", payload,
+                             str(uuid.uuid4()))
+    exchange = Exchange("applications.events", type="topic", durable=True)
+    with Connection(config["AMQP_URI"]) as conn:
+        conn.Producer().publish(envelope, exchange=exchange, routing_key="station_approved",
+                                serializer="json", declare=[exchange],
+                                headers={"nameko.correlation_id": envelope["correlation_id"]})
+
+
+@pytest.fixture
+def app(runner_factory: Any, service_config: dict, database_url: str,
+        tmp_path: Any) -> Iterator[Flask]:
+    clock_file = tmp_path / "clock"
+    set_clock_file(clock_file, datetime(2026, 6, 30, 9, tzinfo=SHANGHAI))
+    config = {**service_config, "CLOCK_FILE": str(clock_file)}
+    runner_factory(config, EvaluationService).start()
+    app = create_app({**config, "GATEWAY_DATABASE_URL": database_url})
+    yield app
+    close(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _as(app: Flask, role: str, actor: str | None = None, **binding: str) -> dict[str, str]:
+    user = User(actor or f"test-{role}", role, role, **binding)
+    return {"Authorization": f"Bearer {app.extensions[TOKENS].issue(user)}"}
+
+
+def test_records_need_the_right_principal_and_valid_input(app: Flask,
+                                                          client: FlaskClient) -> None:
+    _approve(app.config, "s1", "unit-a", "371002")
+    host = _as(app, "host_unit", organisation="unit-a")
+    activity = {"kind": "salon", "title": "Expert salon", "held_on": "2026-05-01",
+                "place": "Huancui", "participants": 20, "talents_served": 8}
+    url = "/api/v1/stations/s1/activities"
+    wait_for(lambda: client.get(url, headers=host).status_code == 200)
+
+    assert client.post(url, json=activity).status_code == 401
+    refused = client.post(url, json=activity, headers=_as(app, "host_unit", organisation="b"))
+    assert (refused.status_code, refused.json["code"]) == (403, "forbidden.not_host_unit")
+    unknown = client.post(url, json={**activity, "verified": True}, headers=host)
+    assert unknown.status_code == 422 and "verified" in unknown.json["details"]["fields"]
+    too_many = client.post(url, json={**activity, "talents_served": 21},
+                           headers={**host, "Accept-Language": "zh-CN"})
+    assert too_many.status_code == 422
+    assert too_many.json["code"] == "activity.talents_exceed_participants"
+    assert "超过" in too_many.json["message"]
+
+    created = client.post(url, json=activity, headers=host)
+    assert created.status_code == 201 and created.json["kind_zh"] == "沙龙"
+    # R13.1: the district of the station sees it, another district does not.
+    seen = client.get(url, headers=_as(app, "district_hr", district="371002"))
+    assert seen.json["total"] == 1
+    other = client.get(url, headers=_as(app, "district_hr", district="371003"))
+    assert (other.status_code, other.json["code"]) == (403, "forbidden.district")
+    assert client.post(url, json=activity, headers=_as(app, "auditor")).status_code == 403
+    assert client.get(url, headers=_as(app, "auditor")).status_code == 200
+    profile = client.get("/api/v1/stations/s1/evaluation", headers=host).json
+    assert profile["records"]["activities"] == 1
+
+
+def test_a_cycle_over_http_with_exports_and_demonstration(app: Flask,
+                                                          client: FlaskClient) -> None:
+    for station_id, unit in (("s1", "unit-a"), ("s2", "unit-b")):
+        _approve(app.config, station_id, unit, "371002")
+    city = _as(app, "city_hr", actor="city-li")
+    wait_for(lambda: client.post("/api/v1/evaluation-cycles", headers=city, json={
+        "name": "2026", "reference_date": "2026-06-30"}).status_code == 201)
+    cycle = client.get("/api/v1/evaluation-cycles", headers=city).json["items"][0]
+    base = f"/api/v1/evaluation-cycles/{cycle['cycle_id']}"
+    for station_id, expert in (("s1", "e1"), ("s2", "e2")):
+        assigned = client.post(f"{base}/assignments", headers=city, json={
+            "station_id": station_id,
+            "reviewers": [{"expert_id": expert, "affiliation": "uni"}]})
+        assert assigned.status_code == 201
+    reviewer = _as(app, "reviewer", expert="e1")
+    mine = client.get(f"{base}/assignments", headers=reviewer).json
+    assert [a["station_id"] for a in mine] == ["s1"]
+    assert "sources" in mine[0]["prefill"]["events_and_talents_served"]
+    out_of_scale = client.post(f"{base}/scores", headers=reviewer, json={
+        "station_id": "s1", "scores": {c: 101 for c in CRITERIA}})
+    assert (out_of_scale.status_code, out_of_scale.json["code"]) == (422, "score.out_of_scale")
+    assert client.post(f"{base}/scores", headers=reviewer, json={
+        "station_id": "s1", "scores": {c: 95 for c in CRITERIA}}).status_code == 200
+    assert client.post(f"{base}/finalize", headers=city, json={}).status_code == 409
+    assert client.post(f"{base}/scores", headers=_as(app, "reviewer", expert="e2"), json={
+        "station_id": "s2", "scores": {c: 50 for c in CRITERIA}}).status_code == 200
+    finalized = client.post(f"{base}/finalize", headers=city, json={})
+    assert finalized.json["outcomes"] == {"excellent": 1, "fail": 1}
+
+    report = client.get(f"{base}/report", headers=_as(app, "auditor")).json
+    assert [(r["station_id"], r["grade"]) for r in report["rows"]] == [
+        ("s1", "excellent"), ("s2", "fail")]
+    exported = client.get(f"{base}/report.csv", headers=city)
+    assert exported.mimetype == "text/csv"
+    lines = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert lines[0][0] == "排名 Rank"
+    assert lines[1][1:3] == ["WH-s1", "'=Station s1"]  # a formula-like name stays text
+    workbook = load_workbook(io.BytesIO(client.get(f"{base}/report.xlsx", headers=city).data))
+    ranking = workbook["Ranking"]
+    assert ranking["F2"].value == 95 and ranking["G3"].value == "不合格 fail"
+    own = client.get(f"{base}/report", headers=_as(app, "host_unit", organisation="unit-b"))
+    assert [r["station_id"] for r in own.json["rows"]] == ["s2"]
+
+    rectifications = client.get("/api/v1/rectifications", headers=city).json["items"]
+    rid = rectifications[0]["rectification_id"]
+    early = client.post(f"/api/v1/rectifications/{rid}/reassessment", headers=city,
+                        json={"score": 80, "comments": "x"})
+    assert (early.status_code, early.json["code"]) == (409, "rectification.no_evidence")
+
+    proposed = client.post(f"{base}/demonstrations", headers=city, json={
+        "station_id": "s1", "proposed_subsidy": "80000.00"})
+    assert proposed.status_code == 201
+    sid = proposed.json["selection_id"]
+    assert client.post(f"/api/v1/demonstrations/{sid}/confirm",
+                       headers=_as(app, "district_hr", district="371002")).status_code == 403
+    assert client.post(f"/api/v1/demonstrations/{sid}/confirm", headers=city).json[
+        "status"] == "proposed"
+    done = client.post(f"/api/v1/demonstrations/{sid}/confirm",
+                       headers=_as(app, "org_department", actor="org-wu"))
+    assert (done.json["status"], done.json["proposed_subsidy"]) == ("confirmed", "80000.00")
