@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import applications, audit, auth, calendar, errors, health, limits, rpc, tokens
 from gateway.evaluation import blp as evaluation_blp
+from gateway.matching import blp as matching_blp
 from gateway.store import EXTENSION as STORE
 from gateway.store import Store
 from gateway.subsidy import blp as subsidy_blp
@@ -102,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     api.register_blueprint(auth.blp)
     api.register_blueprint(calendar.blp)
+    api.register_blueprint(matching_blp)
     api.register_blueprint(subsidy_blp)
     api.register_blueprint(evaluation_blp)
     api.register_blueprint(applications.blp)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
@@ -77,6 +77,80 @@ class NotReady(DomainError):
         )
 
 
+class Unauthorized(DomainError):
+    """No credentials, or credentials that are refused (RFC 6750: a Bearer challenge)."""
+
+    status = 401
+
+    @property
+    def headers(self) -> dict[str, str]:
+        challenge = 'Bearer realm="weihai-talent-stations"'
+        if self.code == "auth.invalid_token":
+            challenge += ', error="invalid_token"'
+        return {"WWW-Authenticate": challenge}
+
+    @classmethod
+    def required(cls) -> Unauthorized:
+        return cls(
+            "auth.required",
+            "Sign in first: send an access token as 'Authorization: Bearer <token>'.",
+            "请先登录：以“Authorization: Bearer <令牌>”提交访问令牌。",
+            {"scheme": "Bearer"},
+        )
+
+    @classmethod
+    def invalid_token(cls, reason: str) -> Unauthorized:
+        return cls(
+            "auth.invalid_token",
+            f"The access token is not accepted ({reason}); sign in again.",
+            f"访问令牌无效（{reason}），请重新登录。",
+            {"reason": reason},
+        )
+
+    @classmethod
+    def invalid_credentials(cls) -> Unauthorized:
+        # One answer for an unknown user, a wrong password and a deactivated account.
+        return cls(
+            "auth.invalid_credentials",
+            "The username or password is wrong, or the account is deactivated.",
+            "用户名或密码错误，或账号已停用。",
+            {},
+        )
+
+
+class RateLimited(DomainError):
+    """Too many attempts from one client or at one account."""
+
+    status = 429
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.details["retry_after"])}
+
+    @classmethod
+    def of(cls, limit: str, retry_after: int) -> RateLimited:
+        return cls(
+            "rate_limited",
+            f"Too many requests (limit {limit}); try again in {retry_after} seconds.",
+            f"请求过于频繁（限额 {limit}），请 {retry_after} 秒后再试。",
+            {"limit": limit, "retry_after": retry_after},
+        )
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+
+    @classmethod
+    def of(cls, given: str, accepted: tuple[str, ...]) -> UnsupportedMediaType:
+        names = ", ".join(accepted)
+        return cls(
+            "unsupported_media_type",
+            f"The body must be sent as {names}, not {given or 'an undeclared type'}.",
+            f"请求体须以 {names} 格式提交，而不是 {given or '未声明的类型'}。",
+            {"content_type": given, "accepted": list(accepted)},
+        )
+
+
 # Status → (code, English, Chinese) for the HTTP errors Flask and flask-smorest raise.
 _HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
     400: ("bad_request", "The request is malformed.", "请求格式有误。"),
@@ -84,6 +158,7 @@ _HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
     405: ("method_not_allowed", "This method is not allowed here.", "该资源不支持此请求方法。"),
     413: ("payload_too_large", "The request body is too large.", "请求内容过大。"),
     415: ("unsupported_media_type", "The content type is not supported.", "不支持该内容类型。"),
+    429: ("rate_limited", "Too many requests; try again later.", "请求过于频繁，请稍后再试。"),
     # The same code and texts as servicekit.validation, so a field error reads the same
     # whether the gateway or a service caught it.
     422: ("invalid_input", "The request has invalid fields.", "请求中有无效字段。"),
@@ -108,7 +183,7 @@ def _http_details(error: HTTPException) -> dict[str, Any]:
     if error.code == 405:
         return {"allowed": sorted(getattr(error, "valid_methods", None) or ())}
     if error.code == 413:
-        return {"max_bytes": current_app.config["MAX_CONTENT_LENGTH"]}
+        return {"max_bytes": request.max_content_length}
     return {}
 
 
@@ -125,6 +200,9 @@ def http_error_response(error: HTTPException) -> tuple[dict[str, Any], int, dict
     return body, error.code or 500, headers
 
 
-def domain_error_response(error: DomainError) -> tuple[dict[str, Any], int]:
-    """A domain error, raised here or re-raised from a service, at its own status."""
-    return error.to_dict(request_language()), error.status
+def domain_error_response(
+    error: DomainError,
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """A domain error, raised here or re-raised from a service, at its own status (and with
+    the headers its status calls for: a Bearer challenge on 401, Retry-After on 429)."""
+    return error.to_dict(request_language()), error.status, getattr(error, "headers", {})

@@ -17,6 +17,10 @@ timeout = 30
 # On SIGTERM, requests in flight get this long to finish.
 graceful_timeout = 20
 
+# No gunicornc control socket: its default path is one per user, and the gateways of
+# `make run`, the tests and the benchmarks on one machine would take it from each other.
+control_socket_disable = True
+
 accesslog = "-"
 errorlog = "-"
 # One JSON-ish object per request; X-Request-ID ties it to the services' logs.

@@ -27,6 +27,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 # nameko rebuilds a remote error as its own class only if this process has imported it (each
 # DomainError subclass registers itself when defined); the calendar's is outside errors.py.
 import servicekit.calendar  # noqa: F401
+from gateway.auth import current_principal
 from gateway.errors import ServiceUnavailable, UpstreamError, request_language
 from servicekit.errors import DomainError
 from servicekit.logs import CORRELATION_KEY
@@ -146,14 +147,17 @@ def _stop(proxy: _Proxy) -> None:
 
 
 def request_context() -> dict[str, str]:
-    """The context data of RPCs made for the current request (nameko sends it as headers).
-
-    ``g.actor`` and ``g.role`` are the authenticated principal's once auth sets them.
-    """
+    """The context data of RPCs made for the current request (nameko sends it as headers):
+    the request id as correlation id, and the principal as the services' ``Caller`` reads it
+    (actor, role, district, organisation, expert)."""
+    principal = current_principal()
     context = {
         CORRELATION_KEY: g.request_id,
-        "actor": g.get("actor", "anonymous"),
-        "role": g.get("role", "public"),
+        "actor": principal.actor,
+        "role": principal.role,
+        "district": principal.district,
+        "organisation": principal.organisation,
+        "expert": principal.expert,
         "origin": request.remote_addr,
         "language": request_language(),
     }

@@ -111,8 +111,8 @@ def test_the_gateway_process_knows_every_domain_error_a_service_raises() -> None
     assert _domain_errors() <= set(json.loads(known))
 
 
-def test_healthz_answers_without_the_broker() -> None:
-    app = create_app({"AMQP_URI": "amqp://guest:guest@127.0.0.1:1/"})
+def test_healthz_answers_without_the_broker(tmp_path: Any) -> None:
+    app = create_app({"AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "VAR_DIR": str(tmp_path)})
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
