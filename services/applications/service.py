@@ -92,26 +92,21 @@ class ApplicationsService(KitService):
 
     @rpc
     def recommend_application(self, request: dict) -> dict:
-        return self._district_decision("recommend", request)
+        return self._decide("recommend", request)
 
     @rpc
     def return_application(self, request: dict) -> dict:
-        return self._district_decision("return", request)
+        return self._decide("return", request)
 
     @rpc
     def reject_application(self, request: dict) -> dict:
         """A district rejects its own application; the city rejects one at the city stage."""
-        data = load(schemas.Decision(), request)
-        if self.caller.role == "city_hr":
-            return usecases.city_reject(self.db, self.caller, self.clock,
-                                        data["application_id"], data["comments"])
-        return usecases.district_decide(self.db, self.caller, self.clock, "reject",
-                                        data["application_id"], data["comments"])
+        return self._decide("reject", request)
 
-    def _district_decision(self, action: str, request: dict) -> dict:
+    def _decide(self, action: str, request: dict) -> dict:
         data = load(schemas.Decision(), request)
-        return usecases.district_decide(self.db, self.caller, self.clock, action,
-                                        data["application_id"], data["comments"])
+        return usecases.decide(self.db, self.caller, self.clock, action, data["application_id"],
+                               data["comments"])
 
     @rpc
     def list_applications(self, request: dict) -> dict:
@@ -203,9 +198,7 @@ class ApplicationsService(KitService):
 
     @rpc
     def decline_application(self, request: dict) -> dict:
-        data = load(schemas.Decision(), request)
-        return usecases.decline(self.db, self.caller, self.clock, data["application_id"],
-                                data["comments"])
+        return self._decide("decline", request)
 
     @rpc
     def list_stations(self, request: dict) -> dict:

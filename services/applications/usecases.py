@@ -480,37 +480,33 @@ def submit_application(uow: UnitOfWork, principal: Principal, clock: Clock,
         return _application_dict(app, detail=True)
 
 
-_DISTRICT_EVENTS = {"recommend": "application_recommended", "return": "application_returned",
-                    "reject": "application_rejected"}
+# Who decides what on an application, and the event each decision is (R7.1, R7.2, R7.4).
+_DECISIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("district_hr", "recommend"): ("application_recommended", "district"),
+    ("district_hr", "return"): ("application_returned", "district"),
+    ("district_hr", "reject"): ("application_rejected", "district"),
+    ("city_hr", "reject"): ("application_rejected", "city"),
+    ("talent_office", "decline"): ("application_rejected", "city"),
+}
 
 
-def district_decide(uow: UnitOfWork, principal: Principal, clock: Clock, action: str,
-                    application_id: str, comments: str) -> dict:
-    """R7.1: the district recommends, returns for changes, or rejects its own applications."""
-    principal.require("district_hr")
+def decide(uow: UnitOfWork, principal: Principal, clock: Clock, action: str,
+           application_id: str, comments: str) -> dict:
+    """The district recommends, returns for changes or rejects its own applications (R7.1);
+    the city rejects at its stage; the talent office declines (R7.4). Under the policy version
+    in force (R18.1)."""
+    if (principal.role, action) not in _DECISIONS:
+        principal.require(*sorted({role for role, act in _DECISIONS if act == action}))
+    event_type, decided_by = _DECISIONS[(principal.role, action)]
     with uow:
         app = _get(uow, Application, application_id, "application")
-        principal.require_district(app.district)
+        if decided_by == "district":
+            principal.require_district(app.district)
         policy = _policy_in_force(uow, clock.today())
         _move(uow, app, action, clock.now(), comments, policy)
-        uow.add_event(_DISTRICT_EVENTS[action], {
+        uow.add_event(event_type, {
             "application_id": app.id, "number": app.number, "district": app.district,
-            "decided_by": "district", "comments": comments,
-        }, aggregate_id=app.id)
-        uow.commit()
-        return _application_dict(app, detail=True)
-
-
-def city_reject(uow: UnitOfWork, principal: Principal, clock: Clock, application_id: str,
-                comments: str) -> dict:
-    principal.require("city_hr")
-    with uow:
-        app = _get(uow, Application, application_id, "application")
-        policy = _policy_in_force(uow, clock.today())
-        _move(uow, app, "reject", clock.now(), comments, policy)
-        uow.add_event("application_rejected", {
-            "application_id": app.id, "number": app.number, "district": app.district,
-            "decided_by": "city", "comments": comments,
+            "decided_by": decided_by, "comments": comments,
         }, aggregate_id=app.id)
         uow.commit()
         return _application_dict(app, detail=True)
@@ -945,21 +941,6 @@ def approve(uow: UnitOfWork, principal: Principal, clock: Clock, application_id:
         }, aggregate_id=station.id)
         uow.commit()
         return _station_dict(station, history=True)
-
-
-def decline(uow: UnitOfWork, principal: Principal, clock: Clock, application_id: str,
-            comments: str) -> dict:
-    principal.require("talent_office")
-    with uow:
-        app = _get(uow, Application, application_id, "application")
-        policy = _policy_in_force(uow, clock.today())
-        _move(uow, app, "decline", clock.now(), comments, policy)
-        uow.add_event("application_rejected", {
-            "application_id": app.id, "number": app.number, "district": app.district,
-            "decided_by": "city", "comments": comments,
-        }, aggregate_id=app.id)
-        uow.commit()
-        return _application_dict(app, detail=True)
 
 
 def list_stations(uow: UnitOfWork, principal: Principal, query: dict) -> dict:

@@ -241,3 +241,20 @@ def test_state_changes_are_audited_with_actor_role_and_before_after(
     assert (row.actor, row.role, row.tenant) == (f"unit-{unit['id'][:8]}", "host_unit",
                                                  "371000")
     assert (row.before, row.after["status"]) == ({"status": "draft"}, "submitted")
+
+
+def test_city_rejects_at_its_stage_and_other_roles_may_not_decide(world, database_url_template):
+    world.register_successor_policy()
+    unit = world.host_unit(category="university", district="371002", name="某学院")
+    app = world.draft(unit)
+    world.unit(unit["id"]).submit_application({"application_id": app["id"]})
+    with pytest.raises(Forbidden) as refused:  # a host unit cannot recommend itself
+        world.unit(unit["id"]).recommend_application({"application_id": app["id"],
+                                                      "comments": "自荐"})
+    assert refused.value.details["allowed"] == ["district_hr"]
+    rejected = world.city.reject_application({"application_id": app["id"],
+                                              "comments": "不符合第六条第三项"})
+    assert rejected["status"] == "rejected"
+    assert ("application_rejected", {
+        "application_id": app["id"], "number": app["number"], "district": "371000",
+        "decided_by": "city", "comments": "不符合第六条第三项"}) in _events(database_url_template)
