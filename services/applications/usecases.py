@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -164,11 +166,14 @@ def list_policy_versions(uow: UnitOfWork) -> list[dict]:
 
 
 def _next_number(uow: UnitOfWork, kind: str, year: int) -> int:
+    # The year's counter is created if missing without a race (two first numbers of a year
+    # drawn at once), then locked for this transaction.
+    insert = postgresql_insert if uow.session.get_bind().dialect.name == "postgresql" else (
+        sqlite_insert)
+    uow.session.execute(
+        insert(Sequence).values(kind=kind, year=year, last=0).on_conflict_do_nothing())
     query = select(Sequence).where(Sequence.kind == kind, Sequence.year == year)
-    row = uow.session.scalars(query.with_for_update()).one_or_none()
-    if row is None:
-        row = Sequence(kind=kind, year=year, last=0)
-        uow.session.add(row)
+    row = uow.session.scalars(query.with_for_update()).one()
     row.last += 1
     return row.last
 
@@ -282,7 +287,8 @@ def _get(uow: UnitOfWork, model: type, key: str, kind: str) -> Any:
     return row
 
 
-def _application_dict(app: Application, detail: bool = False) -> dict[str, Any]:
+def _application_dict(app: Application, detail: bool = False,
+                      history: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": app.id,
         "number": app.number,
@@ -307,13 +313,14 @@ def _application_dict(app: Application, detail: bool = False) -> dict[str, Any]:
             cooperating_experts=app.cooperating_experts,
             premises=app.premises,
             committed_funding=fen_to_yuan(app.committed_funding_fen),
-            history=[
+        )
+    if history:
+        data["history"] = [
                 {"at": h.at.isoformat(), "actor": h.actor, "role": h.role, "action": h.action,
                  "from_status": h.from_status, "to_status": h.to_status, "round": h.round,
                  "comments": h.comments, "policy_version": h.policy_version}
                 for h in app.history
-            ],
-        )
+        ]
     return data
 
 
@@ -348,9 +355,11 @@ def _move(uow: UnitOfWork, app: Application, action: str, now: datetime,
     before = app.status
     app.status = domain.transition(app.status, action)
     app.updated_at = now
-    app.history.append(ApplicationHistory(
-        at=now, actor=uow.actor, role=uow.role, action=action, from_status=before,
-        to_status=app.status, round=app.round, comments=comments, policy_version=policy))
+    # Added, not appended: appending would load the whole history first.
+    uow.session.add(ApplicationHistory(
+        application_id=app.id, at=now, actor=uow.actor, role=uow.role, action=action,
+        from_status=before, to_status=app.status, round=app.round, comments=comments,
+        policy_version=policy))
     uow.audit(f"application.{action}", "application", app.id, {"status": before},
               {"status": app.status, "comments": comments, "policy_version": policy})
 
@@ -536,7 +545,7 @@ def get_application(uow: UnitOfWork, principal: Principal, application_id: str) 
     with uow:
         app = _get(uow, Application, application_id, "application")
         _check_reads(uow, principal, app)
-        data = _application_dict(app, detail=True)
+        data = _application_dict(app, detail=True, history=True)
         if principal.reads_everything or principal.role == "reviewer":
             data["panel"] = list(uow.session.scalars(
                 select(PanelMember.expert_id).where(PanelMember.application_id == app.id)))
@@ -940,7 +949,7 @@ def approve(uow: UnitOfWork, principal: Principal, clock: Clock, application_id:
             "approved_on": today.isoformat(), "policy_version": policy,
         }, aggregate_id=station.id)
         uow.commit()
-        return _station_dict(station, history=True)
+        return _station_dict(station)
 
 
 def list_stations(uow: UnitOfWork, principal: Principal, query: dict) -> dict:
@@ -986,9 +995,9 @@ def follow_evaluation(uow: UnitOfWork, station_id: str, cause: str, reason: str,
         if new_status is not None:
             before = station.status
             station.status = new_status
-            station.history.append(StationHistory(
-                at=datetime.now(UTC), actor=uow.actor, role=uow.role, from_status=before,
-                to_status=new_status, reason=reason))
+            uow.session.add(StationHistory(
+                station_id=station.id, at=datetime.now(UTC), actor=uow.actor, role=uow.role,
+                from_status=before, to_status=new_status, reason=reason))
             uow.audit(f"station.{cause}", "station", station.id, {"status": before},
                       {"status": new_status, "reason": reason})
             uow.add_event("station_status_changed", {

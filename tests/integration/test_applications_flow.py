@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import eventlet
 import pytest
 from sqlalchemy import select
 
@@ -102,6 +103,7 @@ def test_district_routes_return_resubmit_and_recommend_with_every_round_kept(
     recommended = huancui.recommend_application({"application_id": app["id"],
                                                  "comments": "同意推荐"})
     assert recommended["status"] == "at_city"
+    recommended = huancui.get_application(app["id"])
     steps = [(h["action"], h["round"], h["comments"]) for h in recommended["history"]]
     assert steps == [("create", 0, ""), ("submit_to_district", 1, ""),
                      ("return", 1, "请补充专家名单"), ("submit_to_district", 2, ""),
@@ -258,3 +260,13 @@ def test_city_rejects_at_its_stage_and_other_roles_may_not_decide(world, databas
     assert ("application_rejected", {
         "application_id": app["id"], "number": app["number"], "district": "371000",
         "decided_by": "city", "comments": "不符合第六条第三项"}) in _events(database_url_template)
+
+
+def test_concurrent_first_numbers_of_a_year_are_distinct(world):
+    units = [world.host_unit(name=f"并发单位{i}") for i in range(6)]
+    proxies = [world.unit(u["id"]) for u in units]  # opened before the race
+    pool = eventlet.GreenPool()
+    numbers = list(pool.imap(lambda pair: pair[1].create_application({
+        "host_unit_id": pair[0]["id"], "station_type": "innovation",
+        "station_name": f"{pair[0]['name']}驿站"})["number"], zip(units, proxies, strict=True)))
+    assert sorted(numbers) == [f"WHRCYZ-2026-{i:04d}" for i in range(1, 7)]
