@@ -18,6 +18,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -25,6 +26,7 @@ from stdnum.cn import uscc
 
 from servicekit.calendar import WorkingDayCalendar
 from servicekit.clock import SHANGHAI, set_clock_file
+from servicekit.errors import NotFound
 from services.applications.domain import CONDITIONS
 
 Say = Callable[[str], None]
@@ -93,7 +95,11 @@ class Demo:
         return self.as_(role, **binding).applications
 
     def at(self, day: date, hour: int = 10) -> None:
+        self._today = day
         set_clock_file(self.clock_file, datetime.combine(day, time(hour), SHANGHAI))
+
+    def today(self) -> date:
+        return self._today
 
     def credit_code(self, district: str) -> str:
         base = f"91{district}{next(self._serial):09d}"[:17]
@@ -101,11 +107,11 @@ class Demo:
 
 
 def load_applications(demo: Demo) -> dict[str, Any]:
-    """Host units of every category in every district, applications in every state, one
-    public notice open. Returns the ids other sections and the demo users are bound to."""
+    """Host units of every category in every district and the first round of recognition
+    (September 2024). Returns what the later sections and the demo users are bound to."""
     city = demo.app("city_hr")
     office = demo.app("talent_office")
-    demo.at(date(2026, 9, 1))
+    demo.at(date(2024, 9, 2))
     city.register_policy_version({
         "code": "WH-2024-ASSUMED", "title": "威海市高层次人才驿站管理办法（假定的后续版本）",
         "document": "演示数据：假定", "effective_from": "2023-12-14", "effective_to": None,
@@ -161,24 +167,24 @@ def load_applications(demo: Demo) -> dict[str, Any]:
             score = total + (i - 1) * 2
             parts = [score // 4 + (1 if k < score % 4 else 0) for k in range(4)]
             demo.app("reviewer", expert=expert).record_review({
-                "application_id": app["id"], "inspection_date": "2026-09-01",
+                "application_id": app["id"], "inspection_date": demo.today().isoformat(),
                 "findings": "现场考察：场地、制度、人员齐备。",
                 "scores": dict(zip(CONDITIONS, parts, strict=True))})
         return app
 
-    # September: the first round, recognised in October.
+    # September 2024: the first round, recognised in time for the 2026 evaluation.
     first = [reviewed(units[i], total) for i, total in
              [(2, 92), (0, 88), (12, 85), (4, 81), (5, 76), (10, 58)]]
     ids = [a["id"] for a in first]
     city.shortlist({"application_ids": ids, "top": 5})
-    demo.at(date(2026, 9, 15))
+    demo.at(date(2024, 9, 13))
     notice = city.publish_notice({"application_ids": ids[:5]})
     objection = demo.app("public").file_objection({
         "notice_id": notice["id"], "application_id": ids[4],
         "reason": "该孵化器实际运营场地与申报材料不符。", "name": None, "contact": None})
     city.decide_objection({"objection_id": objection["id"], "outcome": "upheld",
                            "finding": "经现场核实，场地面积不足，异议成立。"})
-    demo.at(date(2026, 9, 22))
+    demo.at(date(2024, 9, 23))
     city.close_notice({"notice_id": notice["id"]})
     stations = [office.approve_application({"application_id": i, "comments": "同意认定。"})
                 for i in ids[:3]]
@@ -187,7 +193,15 @@ def load_applications(demo: Demo) -> dict[str, Any]:
     demo.say(f"{len(stations)} stations recognised with plaques "
              f"{', '.join(s['plaque_number'] for s in stations)}")
 
-    # October and November: the states an office sees on an ordinary day.
+    return {"host_unit": units[2]["id"], "reviewer": experts[0], "stations": stations,
+            "units": units, "experts": experts, "helpers": (draft, submit, at_city, reviewed)}
+
+
+def load_current_applications(demo: Demo, first: dict[str, Any]) -> None:
+    """Autumn 2026: applications in every other state, and one public notice open today."""
+    city = demo.app("city_hr")
+    units, experts = first["units"], first["experts"]
+    draft, submit, at_city, reviewed = first["helpers"]
     demo.at(date(2026, 10, 20))
     draft(units[6])                                                   # draft
     submitted = draft(units[7])
@@ -207,8 +221,6 @@ def load_applications(demo: Demo) -> dict[str, Any]:
     city.shortlist({"application_ids": [a["id"] for a in second]})   # shortlisted
     _open_notice(demo, [second[0]["id"]])
     demo.clock_file.unlink(missing_ok=True)
-    return {"host_unit": units[2]["id"], "reviewer": experts[0], "stations": stations,
-            "units": units}
 
 
 def _open_notice(demo: Demo, application_ids: list[str]) -> None:
@@ -225,3 +237,105 @@ def _open_notice(demo: Demo, application_ids: list[str]) -> None:
     demo.at(day, hour=9)
     notice = demo.app("city_hr").publish_notice({"application_ids": application_ids})
     demo.say(f"public notice {notice['number']} open until the end of {notice['closes_on']}")
+
+
+def _eventually(call: Callable[[], Any], what: str, seconds: float = 60) -> Any:
+    """Retry ``call`` while an event is still on its way to the service that needs it."""
+    deadline = monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except NotFound:
+            if monotonic() > deadline:
+                raise RuntimeError(f"{what}: the event did not arrive in {seconds:.0f}s") from None
+            sleep(0.5)
+
+
+def load_evaluation(demo: Demo, stations: list[dict]) -> dict[str, Any]:
+    """Records of the 2024 stations, the 2026 biennial evaluation (R16.1): one excellent and
+    selected as a demonstration station (R9.1), one passing, one ordered to rectify (R17.1)."""
+    excellent, passing, failing = stations[:3]
+
+    def evaluation(role: str, **binding: str) -> Any:
+        return demo.as_(role, **binding).evaluation
+
+    demo.at(date(2026, 9, 28))
+    for station in stations:
+        _eventually(lambda s=station: evaluation("city_hr").station_profile(
+            {"station_id": s["id"]}), "station_approved → evaluation")
+    kinds = ["lecture", "exchange_matchmaking", "site_visit", "roadshow", "salon", "training"]
+    for station, count in ((excellent, 18), (passing, 8), (failing, 1)):
+        unit = evaluation("host_unit", organisation=station["host_unit_id"])
+        for n in range(count):
+            held = date(2025, 1, 10) + timedelta(days=36 * n)
+            unit.record_activity({
+                "station_id": station["id"], "kind": kinds[n % len(kinds)],
+                "title": f"{station['name']} 第{n + 1}期活动", "held_on": held.isoformat(),
+                "place": "驿站活动室", "participants": 40 + n, "talents_served": 12 + n})
+        if count > 1:
+            unit.submit_report({"station_id": station["id"], "kind": "plan", "year": 2026,
+                                "title": "2026年度工作计划", "content": "全年活动与服务安排。"})
+    city = evaluation("city_hr")
+    cycle = city.open_cycle({"name": "2026年度驿站评估", "reference_date": "2026-09-28"})
+    panel = [("eval-expert-1", "ouc"), ("eval-expert-2", "sdu"), ("eval-expert-3", "hit")]
+    grades = {excellent["id"]: 95, passing["id"]: 78, failing["id"]: 55}
+    for station in stations:
+        city.assign_reviewers({"cycle_id": cycle["cycle_id"], "station_id": station["id"],
+                               "reviewers": [{"expert_id": e, "affiliation": a}
+                                             for e, a in panel]})
+        for expert, _ in panel:
+            points = grades[station["id"]]
+            evaluation("reviewer", expert=expert).submit_scores({
+                "cycle_id": cycle["cycle_id"], "station_id": station["id"],
+                "scores": {"development": points, "industry_effect": points,
+                           "talent_team": points, "events_and_talents_served": points,
+                           "management": points, "plans_and_reports": points},
+                "comments": "按评估标准逐项打分。"})
+    city.finalize_cycle({"cycle_id": cycle["cycle_id"], "findings": {
+        failing["id"]: "活动次数偏少，须每月至少开展一次交流活动并按时报送计划总结。"}})
+    selection = city.propose_demonstration({
+        "cycle_id": cycle["cycle_id"], "station_id": excellent["id"],
+        "proposed_subsidy": "150000.00", "provincial": False,
+        "note": "评估优秀，服务高层次人才成效突出。"})
+    city.confirm_demonstration({"selection_id": selection["selection_id"]})
+    evaluation("org_department").confirm_demonstration(
+        {"selection_id": selection["selection_id"]})
+    demo.say(f"2026 evaluation: {excellent['name']} excellent and a demonstration station "
+             f"(150000.00 yuan proposed), {passing['name']} passed, {failing['name']} "
+             "ordered to rectify within 90 days")
+    return {"cycle": cycle["cycle_id"], "demonstration": excellent}
+
+
+def load_matching(demo: Demo, station: dict) -> dict[str, Any]:
+    """The talent and demand databases (Arts 8, 11): experts, demands of the four kinds
+    (R8.1), a recommendation run, and a collaboration brokered by a station (R8.2)."""
+    from services.matching.demo_data import DEMANDS, EXPERTS
+
+    def matching(role: str, **binding: str) -> Any:
+        return demo.as_(role, **binding).matching
+
+    demo.clock_file.unlink(missing_ok=True)
+    city = matching("city_hr")
+    experts = {key: city.register_expert(data)["id"] for key, data in EXPERTS.items()}
+    _eventually(lambda: city.update_expert({"expert_id": experts["wang_cf"],
+                                            "station_id": station["id"]}),
+                "station_approved → matching")
+    deadline = (datetime.now(SHANGHAI).date() + timedelta(days=90)).isoformat()
+    demands = {}
+    for key, demand in DEMANDS.items():
+        enterprise = matching("enterprise", organisation=demand["enterprise_id"])
+        enterprise.set_notification_settings(
+            {"email": f"hr@{demand['enterprise_id']}.example.com"})
+        demands[key] = enterprise.post_demand({**demand["request"], "deadline": deadline})["id"]
+        city.triage_demand({"demand_id": demands[key], "action": "accept"})
+    carbon = demands["carbon_forming"]
+    city.recommend({"demand_id": carbon, "limit": 5})
+    city.publish_recommendations({"demand_id": carbon, "station_id": station["id"]})
+    enterprise = matching("enterprise", organisation=DEMANDS["carbon_forming"]["enterprise_id"])
+    by_expert = {r["expert"]["id"]: r["id"] for r in
+                 enterprise.list_recommendations({"demand_id": carbon})["recommendations"]}
+    enterprise.respond({"recommendation_id": by_expert[experts["wang_cf"]],
+                        "decision": "accept", "mode": "joint_development"})
+    demo.say(f"{len(experts)} experts, {len(demands)} demands of the four kinds; "
+             f"a collaboration brokered by {station['name']}")
+    return {"expert": experts["wang_cf"], "enterprise": DEMANDS["carbon_forming"]["enterprise_id"]}

@@ -44,7 +44,13 @@ def _wait_until_ready(port: str) -> bool:
 
 
 def _load_demo_once(config: dict, port: str) -> None:
-    from deploy.local.demo import Demo, load_applications
+    from deploy.local.demo import (
+        Demo,
+        load_applications,
+        load_current_applications,
+        load_evaluation,
+        load_matching,
+    )
     from gateway.users import ensure_demo_users
 
     marker = var_dir(config) / tenant_of(config) / "demo-loaded"
@@ -57,11 +63,15 @@ def _load_demo_once(config: dict, port: str) -> None:
         _say("loading demo data (once)…")
         demo = Demo(config, Path(config["CLOCK_FILE"]), _say)
         try:
-            ids = load_applications(demo)
+            first = load_applications(demo)
+            load_evaluation(demo, first["stations"])
+            load_current_applications(demo, first)
+            matching = load_matching(demo, first["stations"][0])
         finally:
             demo.close()
-        users = ensure_demo_users(config, {"host_unit": ids["host_unit"],
-                                           "reviewer": ids["reviewer"]})
+        users = ensure_demo_users(config, {
+            "host_unit": first["host_unit"], "reviewer": first["reviewer"],
+            "enterprise": matching["enterprise"], "expert": matching["expert"]})
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text("\n".join(f"{u['username']} {u['role']}" for u in users) + "\n")
     _say(f"ready: http://127.0.0.1:{port}/api/v1/docs — demo logins in README.md")
