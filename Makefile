@@ -23,6 +23,12 @@ run: $(STAMP) services
 	@echo "Starting the platform: gateway on http://127.0.0.1:$(GATEWAY_PORT) (Ctrl-C stops it)"
 	$(VENV)/bin/python -m deploy.local.launch
 
+# A station's life through the public API of the platform `make run` serves (in another
+# terminal): each step said in Chinese and English; every run uses new names.
+.PHONY: demo
+demo: $(STAMP)
+	$(VENV)/bin/python -m deploy.local.walkthrough
+
 # The whole suite on the real RabbitMQ with SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set.
 test: $(STAMP) services
 	$(VENV)/bin/ruff check .

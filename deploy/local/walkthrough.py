@@ -63,20 +63,29 @@ class Walk:
     tokens: dict[str, str] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
 
-    def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> None:
+    def sign_in(self, username: str, added_here: bool = False) -> None:
+        """Sign in with the demo password; ``added_here``: a login this walk added."""
         response = self.http.post(
             f"{self.base}/api/v1/auth/token",
-            json={"username": username, "password": password},
+            json={"username": username, "password": DEMO_PASSWORD},
             timeout=30,
         )
-        if response.status_code != 200:
+        if response.status_code == 200:
+            self.tokens[username] = response.json()["access_token"]
+        elif added_here:
+            raise Stop(
+                f"新账号 {username} 已写入本机网关数据库，但 {self.base} 不认可：--url 是否指向"
+                "本机的 make run？",
+                f"The login {username} was added to this machine's gateway database, but "
+                f"{self.base} refuses it: is --url this machine's `make run`?",
+            )
+        else:
             raise Stop(
                 f"演示用户 {username} 无法登录（{response.status_code}）：演示数据是否已加载？"
                 "make run 首次启动时会加载。",
                 f"The demo user {username} cannot sign in ({response.status_code}): were the "
                 "demo data loaded? make run loads them on its first start.",
             )
-        self.tokens[username] = response.json()["access_token"]
 
     def call(
         self, who: str | None, method: str, path: str, expect: int = 200, **kwargs: Any
@@ -169,7 +178,7 @@ def unit_gets_a_login(walk: Walk) -> Said:
     username = f"demo-unit-{walk.run.lower()}"
     add_login(username, "host_unit", walk.state["unit"]["name"],
               organisation=walk.state["unit"]["id"])
-    walk.sign_in(username)
+    walk.sign_in(username, added_here=True)
     walk.state["unit_login"] = username
     return (f"管理员为该单位开通登录账号 {username}（python -m gateway.users add）",
             f"The administrator gives the unit the login {username} (python -m gateway.users "
@@ -222,7 +231,7 @@ def city_forms_panel(walk: Walk) -> Said:
     for i, expert in enumerate(others, start=2):
         username = f"demo-reviewer-{walk.run.lower()}-{i}"
         add_login(username, "reviewer", expert["name"], expert=expert["id"])
-        walk.sign_in(username)
+        walk.sign_in(username, added_here=True)
         walk.state.setdefault("reviewers", ["reviewer"]).append(username)
     panel = [own, *(e["id"] for e in others)]
     walk.call("city-hr", "POST", f"/applications/{walk.state['application']['id']}/panel",
