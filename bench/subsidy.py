@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from contracts.events import DemonstrationSelected, StationApproved
+from servicekit.attachments import AttachmentStore
 from servicekit.auth import Principal
 from servicekit.clock import Clock
 from servicekit.db import UnitOfWork, make_engine
@@ -41,7 +42,6 @@ from servicekit.migrations import upgrade
 from servicekit.tenants import CITY
 from servicekit.validation import load
 from services.subsidy import schemas, usecases
-from services.subsidy.attachments import AttachmentStore
 from services.subsidy.models import Grant
 
 TARGET_P99_MS = 20.0

@@ -230,7 +230,7 @@ class HostUnits(MethodView):
 
 @blp.route("/host-units/<host_unit_id>")
 class HostUnit(MethodView):
-    @requires(read=True)
+    @requires(*STAFF, "district_hr", "host_unit", read=True)
     @blp.response(200, HostUnitSchema)
     def get(self, host_unit_id: str) -> dict:
         return _call("get_host_unit", host_unit_id)
@@ -359,7 +359,7 @@ class Reviews(MethodView):
 
 @blp.route("/applications/ranking")
 class Ranking(MethodView):
-    @requires(*STAFF, read=True)
+    @requires(*STAFF)
     @blp.arguments(svc.Ranking)
     @blp.response(200, RankedSchema(many=True))
     def post(self, body: dict) -> list:

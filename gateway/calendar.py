@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields
 
 from gateway import rpc
+from gateway.auth import optional_auth
 from services.applications.schemas import DateRange, NoticeWindowRequest
 
 blp = Blueprint(
@@ -46,6 +47,7 @@ class NoticeWindow(Schema):
 @blp.route("/workdays")
 class WorkdaysView(MethodView):
     # unknown=RAISE: a misspelt query argument is an error, not silently ignored.
+    @optional_auth
     @blp.arguments(DateRange, location="query", unknown=RAISE)
     @blp.response(200, Workdays)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +58,7 @@ class WorkdaysView(MethodView):
 
 @blp.route("/notice-window")
 class NoticeWindowView(MethodView):
+    @optional_auth
     @blp.arguments(NoticeWindowRequest, location="query", unknown=RAISE)
     @blp.response(200, NoticeWindow)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:

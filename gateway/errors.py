@@ -171,13 +171,14 @@ def _http_details(error: HTTPException) -> dict[str, Any]:
     data = getattr(error, "data", None) or {}
     if "messages" in data:
         # webargs keys its messages by location ("query", "json"); clients want the fields.
-        return {
-            "fields": {
-                field: problems
-                for per_location in data["messages"].values()
-                for field, problems in per_location.items()
-            }
-        }
+        fields: dict[str, Any] = {}
+        for location, problems in data["messages"].items():
+            # A body that is not JSON at all comes as a list under its location.
+            if isinstance(problems, dict):
+                fields.update(problems)
+            else:
+                fields[location] = problems
+        return {"fields": fields}
     if error.code == 404:
         return {"path": request.path}
     if error.code == 405:

@@ -16,6 +16,7 @@ import functools
 import math
 import time
 from collections.abc import Callable
+from copy import deepcopy
 from typing import Any, TypeVar
 
 from flask import Flask, Response, after_this_request, current_app, request
@@ -29,6 +30,18 @@ from gateway.errors import RateLimited, UnsupportedMediaType
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXTENSION = "gateway.limits"
+MULTIPART_FILE = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
 JSON = "application/json"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -126,6 +139,11 @@ def accepts(*content_types: str, max_bytes: int | None = None) -> Callable[[F], 
 
     def decorator(view: F) -> F:
         view._accepts = (content_types, max_bytes)  # type: ignore[attr-defined]
+        if "multipart/form-data" in content_types:
+            # Document the upload (flask-smorest reads the view's _apidoc).
+            doc = deepcopy(getattr(view, "_apidoc", {}))
+            doc.setdefault("manual_doc", {})["requestBody"] = MULTIPART_FILE
+            view._apidoc = doc  # type: ignore[attr-defined]
         return view
 
     return decorator

@@ -20,9 +20,9 @@ from gateway import rpc
 from gateway.auth import requires
 from gateway.limits import JSON, accepts
 from gateway.paging import PageQuery, page_of
+from servicekit.attachments import DEFAULT_MAX_BYTES, MAX_FILES
 from services.subsidy import exports
 from services.subsidy import schemas as svc
-from services.subsidy.attachments import DEFAULT_MAX_BYTES, MAX_FILES
 from services.subsidy.domain import ExpenditureStatus
 
 blp = Blueprint(

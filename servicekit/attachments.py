@@ -1,8 +1,10 @@
-"""Content-addressed attachment files on disk, with size and type limits.
+"""Attachments: checked uploads and a content-addressed file store, for every service.
 
-A file is stored once under its SHA-256 (``root/ab/abcdef…``), written to a temporary name and
-renamed, so a crash never leaves half a file under a real name. The declared type must match
-the file's first bytes: a renamed executable is not a PDF.
+An upload travels in an RPC as base64. It is accepted only if it decodes, is within the size
+limit, and its bytes are of an allowed type — recognised by ``filetype`` and the same as the
+type the client declared (a renamed executable is not a PDF). A file is stored once per
+content under its SHA-256 (``root/ab/abcdef…``), written to a temporary name and renamed, so
+a crash never leaves half a file under a real name; reading checks the hash again.
 """
 
 from __future__ import annotations
@@ -12,81 +14,103 @@ import binascii
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import filetype
 
 from servicekit.config import tenant_of, var_dir
 from servicekit.errors import InvalidInput, NotFound
 
-MAGIC: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    # .docx and .xlsx are zip containers
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
-}
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCUMENT_TYPES = (PDF, JPEG, PNG, DOCX, XLSX)
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+MAX_FILES = 5  # attachments in one request
+# The RPC bound on one base64 text, whatever a deployment configures (10 MiB of content).
+MAX_BASE64_CHARS = 4 * (DEFAULT_MAX_BYTES // 3 + 1)
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
 
 
 class AttachmentStore:
-    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                 allowed: tuple[str, ...] = DOCUMENT_TYPES) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.allowed = allowed
 
     @classmethod
-    def for_service(cls, config: dict[str, Any], service: str) -> AttachmentStore:
+    def for_service(cls, config: dict[str, Any], service: str,
+                    allowed: tuple[str, ...] = DOCUMENT_TYPES) -> AttachmentStore:
+        """The store under VAR_DIR/<tenant>/<service>/attachments; ATTACHMENT_MAX_BYTES."""
         root = var_dir(config) / tenant_of(config) / service / "attachments"
-        return cls(root, int(config.get("ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES)))
+        return cls(root, int(config.get("ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES)), allowed)
 
-    def put(self, content: bytes, content_type: str) -> str:
-        """Store ``content`` (if new) and return its SHA-256 hex digest."""
-        self.check(content, content_type)
-        digest = hashlib.sha256(content).hexdigest()
-        path = self._path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-                tmp.write(content)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp.name, path)
-        return digest
-
-    def check(self, content: bytes, content_type: str) -> None:
-        if content_type not in MAGIC:
+    def check(self, content: bytes, declared: str, field: str = "content") -> str:
+        """The content's type when it is acceptable; InvalidInput naming ``field`` if not."""
+        if not content or len(content) > self.max_bytes:
+            raise InvalidInput(
+                "attachment.size",
+                f"{field} has {len(content)} bytes; an attachment has 1 to {self.max_bytes}.",
+                f"{field} 大小为 {len(content)} 字节，附件须为 1 至 {self.max_bytes} 字节。",
+                {"field": field, "size": len(content), "max_bytes": self.max_bytes},
+            )
+        sniffed = filetype.guess_mime(content)
+        if sniffed not in self.allowed or sniffed != declared:
             raise InvalidInput(
                 "attachment.type",
-                f"Files of type {content_type} are not accepted; allowed: {', '.join(MAGIC)}.",
-                f"不接受 {content_type} 类型的文件；允许的类型：{'、'.join(MAGIC)}。",
-                {"field": "content_type", "allowed": list(MAGIC)},
+                f"{field} is declared {declared} and its content is "
+                f"{sniffed or 'unrecognised'}; allowed: {', '.join(self.allowed)}.",
+                f"{field} 声明类型为 {declared}，实际内容为 {sniffed or '无法识别'}；"
+                f"允许的类型：{'、'.join(self.allowed)}。",
+                {"field": field, "declared": declared, "detected": sniffed,
+                 "allowed": list(self.allowed)},
             )
-        if not content:
-            raise InvalidInput("attachment.empty", "The file is empty.", "文件为空。",
-                               {"field": "content"})
-        if len(content) > self.max_bytes:
-            raise InvalidInput(
-                "attachment.too_large",
-                f"The file has {len(content)} bytes; at most {self.max_bytes} are accepted.",
-                f"文件大小为 {len(content)} 字节，超过上限 {self.max_bytes} 字节。",
-                {"field": "content", "size": len(content), "max_bytes": self.max_bytes},
-            )
-        if not content.startswith(MAGIC[content_type]):
-            raise InvalidInput(
-                "attachment.content_mismatch",
-                f"The file's content is not {content_type}.",
-                f"文件内容与声明的类型 {content_type} 不符。",
-                {"field": "content", "content_type": content_type},
-            )
+        return sniffed
+
+    def put(self, content: bytes, declared: str, field: str = "content") -> str:
+        """Store the content once (the same bytes have the same name); returns its hash."""
+        self.check(content, declared, field)
+        digest = hashlib.sha256(content).hexdigest()
+        target = self.path(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return digest
 
     def read(self, digest: str) -> bytes:
-        path = self._path(digest)
-        if not path.exists():
+        target = self.path(digest)
+        if not target.exists():
             raise NotFound("attachment.not_found", f"No attachment {digest}.",
                            f"附件 {digest} 不存在。", {"attachment_id": digest})
-        return path.read_bytes()
+        content = target.read_bytes()
+        if hashlib.sha256(content).hexdigest() != digest:
+            raise RuntimeError(f"attachment {digest} is corrupt on disk")
+        return content
 
-    def _path(self, digest: str) -> Path:
+    def path(self, digest: str) -> Path:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise InvalidInput("attachment.id", "An attachment id is a SHA-256 hex digest.",
                                "附件标识须为 SHA-256 十六进制摘要。", {"field": "attachment_id"})
@@ -99,3 +123,16 @@ def decode_base64(text: str, field: str = "content_base64") -> bytes:
     except (binascii.Error, ValueError, TypeError):
         raise InvalidInput("attachment.base64", f"{field} is not valid base64.",
                            f"{field} 不是有效的 base64 编码。", {"field": field}) from None
+
+
+def decode_uploads(items: list[dict[str, str]], store: AttachmentStore,
+                   field: str = "attachments") -> list[Upload]:
+    """A request's base64 attachments ({filename, content_type, content_base64}), each
+    decoded and checked; InvalidInput names the first bad one."""
+    uploads = []
+    for i, item in enumerate(items):
+        name = f"{field}[{i}]"
+        content = decode_base64(item["content_base64"], f"{name}.content_base64")
+        store.check(content, item["content_type"], name)
+        uploads.append(Upload(item["filename"], item["content_type"], content))
+    return uploads

@@ -54,7 +54,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin",
+                                                                          "BEGIN"))
 
     return engine
 
@@ -179,9 +180,12 @@ class UnitOfWork:
                 self._claim_inbox(*self._inbox_key)
                 self.session.commit()
             except IntegrityError:
-                # A concurrent delivery of the same event committed first.
                 self.rollback()
-                raise self._processed_twice() from None
+                # A concurrent delivery of the same event committed first; any other
+                # constraint is the handler's own failure and must not pass as a duplicate.
+                if self._already_processed(*self._inbox_key):
+                    raise self._processed_twice() from None
+                raise
             self._inbox_key = None
         else:
             self.session.commit()
@@ -220,7 +224,11 @@ class Database(DependencyProvider):
         self.engine = make_engine(database_url(config, self.service))
         if config.get("MIGRATE_ON_START", True):
             upgrade(self.engine, self.migrations)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Units of work take SQLite's write lock when they begin: a second writer (another
+        # process, e.g. an import) then waits its turn instead of failing on a stale snapshot.
+        self.sessions = sessionmaker(
+            self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False
+        )
         self.relay = OutboxRelay(self.engine, config, self.service)
 
     def start(self) -> None:

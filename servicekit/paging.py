@@ -9,11 +9,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 MAX_LIMIT = 200
+MAX_OFFSET = 2**31 - 1
 
 
 class PageRequest(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # Bounded so that no database is asked for an offset beyond its integer type.
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
 def paginate(session: Session, query: Select, limit: int, offset: int) -> tuple[list[Any], int]:

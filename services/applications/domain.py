@@ -268,7 +268,7 @@ def rank(scores: dict[str, Decimal], submitted: dict[str, Any]) -> list[Ranked]:
 
 
 def select_shortlist(ranking: list[Ranked], top: int | None,
-                     minimum: Decimal | None) -> set[str]:
+                     minimum: Decimal | int | None) -> set[str]:
     return {
         r.application_id
         for r in ranking

@@ -152,7 +152,8 @@ class Shortlist(Schema):
     application_ids = fields.List(fields.String(), required=True,
                                   validate=validate.Length(min=1, max=500))
     top = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    minimum_score = fields.Decimal(load_default=None, allow_none=True, places=2,
+    # Whole points: a Decimal bound would be documented as a string, not valid OpenAPI.
+    minimum_score = fields.Integer(load_default=None, allow_none=True,
                                    validate=validate.Range(min=0, max=1000))
 
 

@@ -237,9 +237,22 @@ def register_host_unit(uow: UnitOfWork, principal: Principal, data: dict) -> dic
         return _unit_dict(unit)
 
 
+def _own_filter(principal: Principal, query: dict, key: str, own: str | None) -> str | None:
+    """A bound principal's list is narrowed to its own; naming someone else's is refused
+    (docs/api.md), not answered with an empty page."""
+    asked = query[key]
+    if asked is not None and asked != own:
+        if key == "district":
+            principal.require_district(asked)
+        raise Forbidden("forbidden.organisation", "This list belongs to another organisation.",
+                        "无权查看其他单位的列表。", {key: asked})
+    return own
+
+
 def list_host_units(uow: UnitOfWork, principal: Principal, query: dict) -> dict:
     principal.require(*READ_EVERYTHING, "district_hr")
-    district = principal.district if principal.role == "district_hr" else query["district"]
+    district = (_own_filter(principal, query, "district", principal.district)
+                if principal.role == "district_hr" else query["district"])
     with uow:
         stmt = select(HostUnit).order_by(HostUnit.name, HostUnit.id)
         if district:
@@ -251,6 +264,9 @@ def list_host_units(uow: UnitOfWork, principal: Principal, query: dict) -> dict:
 def get_host_unit(uow: UnitOfWork, principal: Principal, unit_id: str) -> dict:
     with uow:
         unit = _get(uow, HostUnit, unit_id, "host_unit")
+        if principal.role == "host_unit" and principal.organisation != unit.id:
+            raise Forbidden("forbidden.organisation", "This is another organisation's record.",
+                            "该记录属于其他单位，无权查看。", {"host_unit_id": unit.id})
         if not (principal.reads_everything or principal.organisation == unit.id):
             principal.require("district_hr")
             principal.require_district(unit.district)
@@ -525,8 +541,10 @@ def list_applications(uow: UnitOfWork, principal: Principal, query: dict) -> dic
     with uow:
         stmt = select(Application).order_by(Application.created_at, Application.id)
         if principal.role == "host_unit":
+            _own_filter(principal, query, "host_unit_id", principal.organisation)
             stmt = stmt.where(Application.host_unit_id == principal.organisation)
         elif principal.role == "district_hr":
+            _own_filter(principal, query, "district", principal.district)
             stmt = stmt.where(Application.district == principal.district)
         elif principal.role == "reviewer":
             stmt = stmt.join(PanelMember, PanelMember.application_id == Application.id).where(
@@ -953,14 +971,14 @@ def approve(uow: UnitOfWork, principal: Principal, clock: Clock, application_id:
 
 
 def list_stations(uow: UnitOfWork, principal: Principal, query: dict) -> dict:
-    """The registry, searchable by name or plaque; a district sees its own (R13.1)."""
+    """The registry, searchable by name or plaque. Recognised stations are announced in public
+    (Art 7(4)), so anyone may read this list; a district's list starts at its own district."""
     with uow:
         stmt = select(Station).order_by(Station.approved_on, Station.plaque_number)
-        district = principal.district if principal.role == "district_hr" else query["district"]
+        district = query["district"] or (
+            principal.district if principal.role == "district_hr" else None)
         if district:
             stmt = stmt.where(Station.district == district)
-        if principal.role == "host_unit":
-            stmt = stmt.where(Station.host_unit_id == principal.organisation)
         for key in ("station_type", "status"):
             if query[key]:
                 stmt = stmt.where(getattr(Station, key) == query[key])
@@ -974,10 +992,11 @@ def list_stations(uow: UnitOfWork, principal: Principal, query: dict) -> dict:
 def get_station(uow: UnitOfWork, principal: Principal, station_id: str) -> dict:
     with uow:
         station = _get(uow, Station, station_id, "station")
-        principal.require_district(station.district)
+        # Its public entry for anyone; who changed it and why for its supervisors (R13.1).
         owner = principal.role == "host_unit" and principal.organisation == station.host_unit_id
-        return _station_dict(station, history=owner or principal.role in
-                             (*READ_EVERYTHING, "district_hr"))
+        own_district = principal.role == "district_hr" and principal.district == station.district
+        return _station_dict(station, history=owner or own_district
+                             or principal.reads_everything)
 
 
 # station status follows evaluation (R17.1) --------------------------------------------------

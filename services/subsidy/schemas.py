@@ -10,11 +10,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from contracts.events import GRANT_KINDS
+from servicekit.attachments import MAX_BASE64_CHARS, MAX_FILES
 from servicekit.errors import InvalidInput
 from servicekit.money import fen_to_yuan, yuan_to_fen
 from servicekit.paging import PageRequest
 from servicekit.tenants import CITY, TENANTS
-from services.subsidy.attachments import MAX_BASE64_CHARS, MAX_FILES
 from services.subsidy.domain import (
     DISTRICT_PURPOSES,
     REVIEW_DECISIONS,

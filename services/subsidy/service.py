@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from servicekit.attachments import JPEG, PDF, PNG, AttachmentStore
 from servicekit.base import KitService, rpc
 from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler
 from servicekit.validation import load
 from services.subsidy import schemas, usecases
-from services.subsidy.attachments import AttachmentStore
 
+# Evidence of spending: documents and photographs (R9.3 reviews read them).
+EVIDENCE_TYPES = (PDF, JPEG, PNG)
 
 class SubsidyService(KitService):
     name = "subsidy"
     db = Database("services.subsidy:migrations")
 
     def _store(self) -> AttachmentStore:
-        return AttachmentStore.for_config(self.config, self.name)
+        return AttachmentStore.for_service(self.config, self.name, allowed=EVIDENCE_TYPES)
 
     # --- events -----------------------------------------------------------------------------
 

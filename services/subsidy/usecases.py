@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
+from servicekit.attachments import AttachmentStore, Upload, decode_uploads
 from servicekit.auth import Principal
 from servicekit.clock import Clock
 from servicekit.db import UnitOfWork
@@ -30,8 +31,7 @@ from servicekit.errors import Conflict, Forbidden, NotFound
 from servicekit.money import fen_to_yuan
 from servicekit.paging import page, paginate
 from servicekit.tenants import CITY
-from services.subsidy import attachments, domain, ledger
-from services.subsidy.attachments import AttachmentStore
+from services.subsidy import domain, ledger
 from services.subsidy.domain import (
     CATEGORIES,
     ExpenditureStatus,
@@ -323,7 +323,7 @@ def _note(uow: UnitOfWork, clock: Clock, expenditure_id: str, kind: str, text: s
 
 def _attach(
     uow: UnitOfWork, clock: Clock, store: AttachmentStore, expenditure_id: str,
-    uploads: list[attachments.Upload], new: bool = False,
+    uploads: list[Upload], new: bool = False,
 ) -> list[dict]:
     """Store the files (once per content) and link them to the expenditure (once each);
     returns the links made."""
@@ -332,7 +332,7 @@ def _attach(
         .where(ExpenditureAttachment.expenditure_id == expenditure_id)))
     made = []
     for upload in uploads:
-        digest = store.put(upload)
+        digest = store.put(upload.content, upload.content_type)
         if uow.session.get(Attachment, digest) is None:
             uow.session.add(Attachment(sha256=digest, size=len(upload.content),
                                        content_type=upload.content_type, stored_at=clock.now()))
@@ -729,7 +729,7 @@ def record_expenditure(
         domain.check_category(data["category"])
         domain.require_positive(data["amount"])
         domain.check_not_future(data["spent_on"], clock.today(), "spent_on")
-        uploads = attachments.decode(data["attachments"], store.max_bytes)
+        uploads = decode_uploads(data["attachments"], store)
         domain.require_grant_status(grant.status, (GrantStatus.APPROVED,), "spent from")
         domain.check_spending(ledger.grant_figures(uow.session, grant.id).advanced,
                               data["amount"])
@@ -822,7 +822,7 @@ def answer_query(
                 f"仅被质询的支出可以答复，此支出状态为“{expenditure.status}”。",
                 {"status": expenditure.status, "allowed": [ExpenditureStatus.QUERIED]},
             )
-        uploads = attachments.decode(data["attachments"], store.max_bytes)
+        uploads = decode_uploads(data["attachments"], store)
         _attach(uow, clock, store, expenditure.id, uploads)
         expenditure.status = ExpenditureStatus.REPORTED
         _note(uow, clock, expenditure.id, "answer", data["explanation"])
@@ -940,7 +940,7 @@ def get_attachment(
         found = {"sha256": blob.sha256, "filename": link.filename,
                  "content_type": blob.content_type, "size": blob.size}
     return {**found,
-            "content_base64": base64.b64encode(store.get(found["sha256"])).decode("ascii")}
+            "content_base64": base64.b64encode(store.read(found["sha256"])).decode("ascii")}
 
 
 # --- supervision (R13.1) --------------------------------------------------------------------

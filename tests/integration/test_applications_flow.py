@@ -73,7 +73,7 @@ def test_evidence_must_be_an_uploaded_attachment_of_the_allowed_types(world):
         world.unit(unit["id"]).upload_attachment({
             "filename": "x.pdf", "content_type": "application/pdf",
             "content_base64": "TVqQAAMAAAAEAAAA"})  # an executable's first bytes
-    assert refused.value.code == "attachment.content_mismatch"
+    assert refused.value.code == "attachment.type"
     conditions = world.complete_conditions(unit["id"])
     conditions["experts"]["evidence"] = ["f" * 64]
     with pytest.raises(InvalidInput) as unknown:

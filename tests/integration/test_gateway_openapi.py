@@ -41,18 +41,6 @@ PUBLIC_WRITES = {
 UNKNOWN = "zz_not_a_field"
 _ALL_METHODS = ("GET", *WRITE_METHODS)
 
-AUDITOR_BUG = (
-    "x-roles offers the auditor a write it is always refused (403 forbidden.read_only): "
-    "requires(..., read=True) on a POST, and optional_auth listing every role"
-)
-UPLOAD_BUG = "the multipart upload routes document no requestBody (field 'file')"
-CALENDAR_BUG = "the calendar routes are public but carry no x-roles (docs/api.md: 'public')"
-KNOWN_AUDITOR_WRITES = {
-    ("POST", "/api/v1/applications/ranking"),
-    ("POST", "/api/v1/public/notices/{notice_id}/objections"),
-}
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app({"AMQP_URI": NO_BROKER, "VAR_DIR": str(tmp_path_factory.mktemp("var"))})
@@ -65,19 +53,9 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def _params(
-    items: list[tuple[str, str, dict]],
-    known: set[tuple[str, str]] | frozenset = frozenset(),
-    reason: str = "",
-) -> list[Any]:
-    """One param per operation; the known bugs xfail (strictly: a fix makes them pass)."""
-    bug = pytest.mark.xfail(strict=True, reason=reason)
-    return [
-        pytest.param(
-            method, path, id=f"{method} {path}", marks=[bug] if (method, path) in known else []
-        )
-        for method, path, _ in items
-    ]
+def _params(items: list[tuple[str, str, dict]]) -> list[Any]:
+    """One param per operation, named by its method and path."""
+    return [pytest.param(method, path, id=f"{method} {path}") for method, path, _ in items]
 
 
 def test_every_route_is_documented_with_its_methods_and_nothing_else(
@@ -113,11 +91,7 @@ def test_a_write_needs_a_token_and_documents_401_and_403_unless_deliberately_pub
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    _params(
-        [op for op in operations(DOCUMENT, WRITE_METHODS) if "x-roles" in op[2]],
-        KNOWN_AUDITOR_WRITES,
-        AUDITOR_BUG,
-    ),
+    _params([op for op in operations(DOCUMENT, WRITE_METHODS) if "x-roles" in op[2]]),
 )
 def test_no_write_offers_the_auditor(method: str, path: str) -> None:
     # docs/api.md: the auditor reads everything and changes nothing.
@@ -127,9 +101,7 @@ def test_no_write_offers_the_auditor(method: str, path: str) -> None:
 @pytest.mark.parametrize(
     ("method", "path"),
     _params(
-        [op for op in operations(DOCUMENT, _ALL_METHODS) if (op[0], op[1]) not in PUBLIC_WRITES],
-        {(m, p) for m, p, _ in operations(DOCUMENT, ("GET",)) if p.startswith("/api/v1/calendar/")},
-        CALENDAR_BUG,
+        [op for op in operations(DOCUMENT, _ALL_METHODS) if (op[0], op[1]) not in PUBLIC_WRITES]
     ),
 )
 def test_every_operation_says_who_may_call_it(method: str, path: str) -> None:
@@ -139,7 +111,7 @@ def test_every_operation_says_who_may_call_it(method: str, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    _params([(m, p, {}) for m, p in sorted(UPLOADS)], UPLOADS, UPLOAD_BUG),
+    _params([(m, p, {}) for m, p in sorted(UPLOADS)]),
 )
 def test_an_upload_route_documents_its_multipart_body(method: str, path: str) -> None:
     content = DOCUMENT["paths"][path][method.lower()].get("requestBody", {}).get("content", {})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from servicekit.db import AlreadyProcessed, UnitOfWork
 from servicekit.migrations import alembic_config, upgrade
@@ -118,3 +120,24 @@ def test_migrations_run_twice_change_nothing(engine):
     heads = ScriptDirectory.from_config(alembic_config(KIT_ONLY_MIGRATIONS)).get_heads()
     assert sorted(versions) == sorted(heads)
     assert "k0002" in versions  # the kit's own branch is always there
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _OutboxRow(_Base):
+    """The outbox table mapped, so that a duplicate is only found when the session flushes."""
+
+    __table__ = outbox
+
+
+def test_a_handlers_own_constraint_at_commit_is_not_taken_for_a_redelivery(engine, sessions):
+    key = ("0b4e7a4e-0000-4000-8000-000000000004", "kitconsumer.on_thing")
+    row = {"event_id": "same", "event_type": "x", "tenant": CITY, "envelope": {},
+           "created_at": datetime.now(UTC), "attempts": 0}
+    with _uow(sessions, inbox_key=key) as uow:
+        uow.session.add_all([_OutboxRow(**row), _OutboxRow(**row)])
+        with pytest.raises(IntegrityError):
+            uow.commit()
+    assert _count(engine, processed_events) == 0
