@@ -26,7 +26,7 @@ from stdnum.cn import uscc
 
 from servicekit.calendar import WorkingDayCalendar
 from servicekit.clock import SHANGHAI, set_clock_file
-from servicekit.errors import NotFound
+from servicekit.errors import InvalidInput, NotFound
 from services.applications.domain import CONDITIONS
 
 Say = Callable[[str], None]
@@ -339,3 +339,56 @@ def load_matching(demo: Demo, station: dict) -> dict[str, Any]:
     demo.say(f"{len(experts)} experts, {len(demands)} demands of the four kinds; "
              f"a collaboration brokered by {station['name']}")
     return {"expert": experts["wang_cf"], "enterprise": DEMANDS["carbon_forming"]["enterprise_id"]}
+
+
+def load_subsidy(demo: Demo, station: dict) -> None:
+    """The city talent fund, the demonstration grant the 2026 evaluation proposed (R9.1),
+    one tranche, expenditures in the allowed categories (R9.3), and a district's own fund and
+    venue subsidy (Art 14)."""
+    demo.clock_file.unlink(missing_ok=True)
+    today = datetime.now(SHANGHAI).date()
+
+    def subsidy(role: str, **binding: str) -> Any:
+        return demo.as_(role, **binding).subsidy
+
+    city = subsidy("city_hr")
+    city.fund_set_budget({"fiscal_year": today.year, "budget": "2000000.00",
+                          "document": f"威财预〔{today.year}〕12号", "note": "市人才工作专项资金"})
+    proposed = _eventually(lambda: _proposed_grant(city, station["id"]),
+                           "demonstration_selected → subsidy")
+    city.grant_approve({"grant_id": proposed["grant_id"],
+                        "document": f"威人社字〔{today.year}〕21号"})
+    city.grant_disburse({"grant_id": proposed["grant_id"], "amount": "90000.00",
+                         "payment_reference": f"ICBC-{today:%Y%m%d}-0001",
+                         "idempotency_key": "demo-tranche-0001"})
+    unit = subsidy("host_unit", organisation=station["host_unit_id"])
+    evidence = [{"filename": "发票.pdf", "content_type": "application/pdf",
+                 "content_base64": base64.b64encode(PDF).decode()}]
+    for category, amount, text in (("academic_discussion", "12000.00", "海洋新材料学术沙龙"),
+                                   ("infrastructure", "30000.00", "驿站会客室改造")):
+        unit.expenditure_record({"grant_id": proposed["grant_id"], "category": category,
+                                 "amount": amount, "spent_on": today.isoformat(),
+                                 "description": text, "attachments": evidence})
+    try:
+        unit.expenditure_record({"grant_id": proposed["grant_id"], "category": "banquet",
+                                 "amount": "800.00", "spent_on": today.isoformat(),
+                                 "description": "招待宴请", "attachments": evidence})
+    except InvalidInput as refused:
+        demo.say(f"a banquet is refused as it should be (R9.3): {refused.message_en}")
+    district = subsidy("district_hr", district=station["district"])
+    district.fund_set_budget({"fiscal_year": today.year, "district": station["district"],
+                              "budget": "300000.00", "document": f"高区财〔{today.year}〕3号"})
+    venue = district.grant_propose({"station_id": station["id"], "amount": "20000.00",
+                                    "purpose": "venue_subsidy"})
+    district.grant_approve({"grant_id": venue["grant_id"],
+                            "document": f"高区人社〔{today.year}〕5号"})
+    demo.say(f"city talent fund {today.year}: 2,000,000.00 yuan; demonstration grant "
+             f"150,000.00 approved for {station['name']}, 90,000.00 paid, 42,000.00 spent; "
+             "a district venue subsidy of 20,000.00")
+
+
+def _proposed_grant(city: Any, station_id: str) -> dict:
+    grants = city.grant_list({"status": "proposed", "station_id": station_id})["items"]
+    if not grants:
+        raise NotFound("grant.not_found", "not yet", "尚未", {})
+    return grants[0]

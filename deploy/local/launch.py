@@ -50,6 +50,7 @@ def _load_demo_once(config: dict, port: str) -> None:
         load_current_applications,
         load_evaluation,
         load_matching,
+        load_subsidy,
     )
     from gateway.users import ensure_demo_users
 
@@ -67,6 +68,7 @@ def _load_demo_once(config: dict, port: str) -> None:
             load_evaluation(demo, first["stations"])
             load_current_applications(demo, first)
             matching = load_matching(demo, first["stations"][0])
+            load_subsidy(demo, first["stations"][0])
         finally:
             demo.close()
         users = ensure_demo_users(config, {
