@@ -15,6 +15,11 @@ Producer workers are fired by a tiny in-process entrypoint, so no RPC client is 
 Commit and effect are stamped right after each transaction commits, on CLOCK_MONOTONIC (one
 clock for both processes on Linux): latency = effect committed - producer committed.
 
+Throughput: K rounds, each a burst of N events through each pipeline back to back (the order
+alternating), events/s from first commit to last effect; ratio = median of the rounds' ours/plain.
+Latency: each pipeline paced at R events/s for S seconds. CPU ms per event of each side is
+printed too: it explains the ratio, and drifts less than wall time on a shared machine.
+
     python bench/outbox.py [--smoke] [--events N] [--rounds K] [--rate R] [--seconds S]
         [--database-url TEMPLATE] [--topology split|one]
 
