@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy import Engine, bindparam, create_engine, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +28,16 @@ from servicekit.logs import correlation_from
 from servicekit.tables import audit_log, outbox, processed_events
 
 log = logging.getLogger(__name__)
+
+
+# Built once: the unit of work's statements run on every command and every event.
+_INSERT_OUTBOX = insert(outbox)
+_INSERT_AUDIT = insert(audit_log)
+_INSERT_PROCESSED = insert(processed_events)
+_SELECT_PROCESSED = select(processed_events.c.event_id).where(
+    processed_events.c.event_id == bindparam("event_id"),
+    processed_events.c.handler == bindparam("handler"),
+)
 
 
 class AlreadyProcessed(Exception):
@@ -109,22 +119,16 @@ class UnitOfWork:
         return AlreadyProcessed(f"{handler} already processed event {event_id}")
 
     def _already_processed(self, event_id: str, handler: str) -> bool:
-        query = select(processed_events.c.event_id).where(
-            processed_events.c.event_id == event_id, processed_events.c.handler == handler
-        )
-        return self.session.execute(query).first() is not None
+        found = self.session.execute(_SELECT_PROCESSED, {"event_id": event_id, "handler": handler})
+        return found.first() is not None
 
     def _claim_inbox(self, event_id: str, handler: str) -> None:
         # Written at commit, in the same transaction as the handler's effect (both or
         # neither), and late, so a SQLite write lock is not held through the handler's work.
-        self.session.execute(
-            insert(processed_events).values(
-                event_id=event_id,
-                handler=handler,
-                tenant=self.tenant,
-                processed_at=datetime.now(UTC),
-            )
-        )
+        self.session.execute(_INSERT_PROCESSED, {
+            "event_id": event_id, "handler": handler, "tenant": self.tenant,
+            "processed_at": datetime.now(UTC),
+        })
 
     def add_event(
         self, event_type: str, payload: dict[str, Any], aggregate_id: str | None = None
@@ -133,17 +137,11 @@ class UnitOfWork:
         envelope = make_envelope(
             self.service, self.tenant, event_type, payload, self.correlation_id
         )
-        self.session.execute(
-            insert(outbox).values(
-                event_id=envelope["id"],
-                event_type=event_type,
-                aggregate_id=aggregate_id,
-                tenant=self.tenant,
-                envelope=envelope,
-                created_at=datetime.now(UTC),
-                attempts=0,
-            )
-        )
+        self.session.execute(_INSERT_OUTBOX, {
+            "event_id": envelope["id"], "event_type": event_type, "aggregate_id": aggregate_id,
+            "tenant": self.tenant, "envelope": envelope, "created_at": datetime.now(UTC),
+            "attempts": 0,
+        })
         self._events_pending = True
         return envelope["id"]
 
@@ -157,22 +155,12 @@ class UnitOfWork:
         outcome: str = "done",
     ) -> None:
         """Record who did what to which record, from where, with the state before and after."""
-        self.session.execute(
-            insert(audit_log).values(
-                at=datetime.now(UTC),
-                tenant=self.tenant,
-                actor=self.actor,
-                role=self.role,
-                origin=self.origin,
-                correlation_id=self.correlation_id,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-                outcome=outcome,
-            )
-        )
+        self.session.execute(_INSERT_AUDIT, {
+            "at": datetime.now(UTC), "tenant": self.tenant, "actor": self.actor,
+            "role": self.role, "origin": self.origin, "correlation_id": self.correlation_id,
+            "action": action, "entity_type": entity_type, "entity_id": entity_id,
+            "before": before, "after": after, "outcome": outcome,
+        })
 
     def commit(self) -> None:
         if self._inbox_key is not None:
