@@ -17,12 +17,11 @@ from kombu import Connection, Exchange
 from openpyxl import load_workbook
 
 from gateway.app import close, create_app
-from gateway.auth import TOKENS
-from gateway.users import User
 from servicekit.clock import SHANGHAI, set_clock_file
 from servicekit.envelope import make_envelope
 from servicekit.tenants import CITY
 from services.evaluation.service import EvaluationService
+from tests.integration.bearer import bearer
 from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -62,22 +61,17 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def _as(app: Flask, role: str, actor: str | None = None, **binding: str) -> dict[str, str]:
-    user = User(actor or f"test-{role}", role, role, **binding)
-    return {"Authorization": f"Bearer {app.extensions[TOKENS].issue(user)}"}
-
-
 def test_records_need_the_right_principal_and_valid_input(app: Flask,
                                                           client: FlaskClient) -> None:
     _approve(app.config, "s1", "unit-a", "371002")
-    host = _as(app, "host_unit", organisation="unit-a")
+    host = bearer(app, "host_unit", organisation="unit-a")
     activity = {"kind": "salon", "title": "Expert salon", "held_on": "2026-05-01",
                 "place": "Huancui", "participants": 20, "talents_served": 8}
     url = "/api/v1/stations/s1/activities"
     wait_for(lambda: client.get(url, headers=host).status_code == 200)
 
     assert client.post(url, json=activity).status_code == 401
-    refused = client.post(url, json=activity, headers=_as(app, "host_unit", organisation="b"))
+    refused = client.post(url, json=activity, headers=bearer(app, "host_unit", organisation="b"))
     assert (refused.status_code, refused.json["code"]) == (403, "forbidden.not_host_unit")
     unknown = client.post(url, json={**activity, "verified": True}, headers=host)
     assert unknown.status_code == 422 and "verified" in unknown.json["details"]["fields"]
@@ -90,12 +84,12 @@ def test_records_need_the_right_principal_and_valid_input(app: Flask,
     created = client.post(url, json=activity, headers=host)
     assert created.status_code == 201 and created.json["kind_zh"] == "沙龙"
     # R13.1: the district of the station sees it, another district does not.
-    seen = client.get(url, headers=_as(app, "district_hr", district="371002"))
+    seen = client.get(url, headers=bearer(app, "district_hr", district="371002"))
     assert seen.json["total"] == 1
-    other = client.get(url, headers=_as(app, "district_hr", district="371003"))
+    other = client.get(url, headers=bearer(app, "district_hr", district="371003"))
     assert (other.status_code, other.json["code"]) == (403, "forbidden.district")
-    assert client.post(url, json=activity, headers=_as(app, "auditor")).status_code == 403
-    assert client.get(url, headers=_as(app, "auditor")).status_code == 200
+    assert client.post(url, json=activity, headers=bearer(app, "auditor")).status_code == 403
+    assert client.get(url, headers=bearer(app, "auditor")).status_code == 200
     profile = client.get("/api/v1/stations/s1/evaluation", headers=host).json
     assert profile["records"]["activities"] == 1
 
@@ -104,7 +98,7 @@ def test_a_cycle_over_http_with_exports_and_demonstration(app: Flask,
                                                           client: FlaskClient) -> None:
     for station_id, unit in (("s1", "unit-a"), ("s2", "unit-b")):
         _approve(app.config, station_id, unit, "371002")
-    city = _as(app, "city_hr", actor="city-li")
+    city = bearer(app, "city_hr", actor="city-li")
     wait_for(lambda: client.post("/api/v1/evaluation-cycles", headers=city, json={
         "name": "2026", "reference_date": "2026-06-30"}).status_code == 201)
     cycle = client.get("/api/v1/evaluation-cycles", headers=city).json["items"][0]
@@ -114,7 +108,7 @@ def test_a_cycle_over_http_with_exports_and_demonstration(app: Flask,
             "station_id": station_id,
             "reviewers": [{"expert_id": expert, "affiliation": "uni"}]})
         assert assigned.status_code == 201
-    reviewer = _as(app, "reviewer", expert="e1")
+    reviewer = bearer(app, "reviewer", expert="e1")
     mine = client.get(f"{base}/assignments", headers=reviewer).json
     assert [a["station_id"] for a in mine] == ["s1"]
     assert "sources" in mine[0]["prefill"]["events_and_talents_served"]
@@ -124,12 +118,12 @@ def test_a_cycle_over_http_with_exports_and_demonstration(app: Flask,
     assert client.post(f"{base}/scores", headers=reviewer, json={
         "station_id": "s1", "scores": {c: 95 for c in CRITERIA}}).status_code == 200
     assert client.post(f"{base}/finalize", headers=city, json={}).status_code == 409
-    assert client.post(f"{base}/scores", headers=_as(app, "reviewer", expert="e2"), json={
+    assert client.post(f"{base}/scores", headers=bearer(app, "reviewer", expert="e2"), json={
         "station_id": "s2", "scores": {c: 50 for c in CRITERIA}}).status_code == 200
     finalized = client.post(f"{base}/finalize", headers=city, json={})
     assert finalized.json["outcomes"] == {"excellent": 1, "fail": 1}
 
-    report = client.get(f"{base}/report", headers=_as(app, "auditor")).json
+    report = client.get(f"{base}/report", headers=bearer(app, "auditor")).json
     assert [(r["station_id"], r["grade"]) for r in report["rows"]] == [
         ("s1", "excellent"), ("s2", "fail")]
     exported = client.get(f"{base}/report.csv", headers=city)
@@ -140,7 +134,7 @@ def test_a_cycle_over_http_with_exports_and_demonstration(app: Flask,
     workbook = load_workbook(io.BytesIO(client.get(f"{base}/report.xlsx", headers=city).data))
     ranking = workbook["Ranking"]
     assert ranking["F2"].value == 95 and ranking["G3"].value == "不合格 fail"
-    own = client.get(f"{base}/report", headers=_as(app, "host_unit", organisation="unit-b"))
+    own = client.get(f"{base}/report", headers=bearer(app, "host_unit", organisation="unit-b"))
     assert [r["station_id"] for r in own.json["rows"]] == ["s2"]
 
     rectifications = client.get("/api/v1/rectifications", headers=city).json["items"]
@@ -154,9 +148,9 @@ def test_a_cycle_over_http_with_exports_and_demonstration(app: Flask,
     assert proposed.status_code == 201
     sid = proposed.json["selection_id"]
     assert client.post(f"/api/v1/demonstrations/{sid}/confirm",
-                       headers=_as(app, "district_hr", district="371002")).status_code == 403
+                       headers=bearer(app, "district_hr", district="371002")).status_code == 403
     assert client.post(f"/api/v1/demonstrations/{sid}/confirm", headers=city).json[
         "status"] == "proposed"
     done = client.post(f"/api/v1/demonstrations/{sid}/confirm",
-                       headers=_as(app, "org_department", actor="org-wu"))
+                       headers=bearer(app, "org_department", actor="org-wu"))
     assert (done.json["status"], done.json["proposed_subsidy"]) == ("confirmed", "80000.00")

@@ -33,8 +33,7 @@ from sqlalchemy.engine import make_url
 from stdnum.cn import uscc
 
 from gateway.app import close, create_app
-from gateway.auth import TOKENS
-from gateway.users import BINDING_OF_ROLE, USER_ROLES, User
+from gateway.users import BINDING_OF_ROLE, USER_ROLES
 from servicekit.clock import SHANGHAI, set_clock_file
 from servicekit.tenants import CITY
 from services.applications.domain import CONDITIONS
@@ -43,6 +42,7 @@ from services.evaluation.domain import CRITERIA
 from services.evaluation.service import EvaluationService
 from services.matching.service import MatchingService
 from services.subsidy.service import SubsidyService
+from tests.integration.bearer import bearer
 from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -251,8 +251,7 @@ def headers_of(app: Flask, role: str, actor: str | None = None, **binding: str) 
     """A bearer token signed by the gateway's own key, as a login would issue it."""
     if role == "anonymous":
         return {}
-    user = User(actor or f"matrix-{role}", role, role, **(binding or BINDINGS.get(role, {})))
-    return {"Authorization": f"Bearer {app.extensions[TOKENS].issue(user)}"}
+    return bearer(app, role, actor or f"matrix-{role}", **(binding or BINDINGS.get(role, {})))
 
 
 @pytest.fixture(scope="module")

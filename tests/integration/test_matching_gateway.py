@@ -14,9 +14,8 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from gateway.app import close, create_app
-from gateway.auth import TOKENS
-from gateway.users import User
 from services.matching.demo_data import DEMANDS, EXPERTS
+from tests.integration.bearer import bearer
 from tests.integration.matching_world import start_world
 
 pytestmark = pytest.mark.integration
@@ -41,11 +40,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def _as(app: Flask, role: str, **binding: str) -> dict[str, str]:
-    user = User(f"test-{role}", role, role, **binding)
-    return {"Authorization": f"Bearer {app.extensions[TOKENS].issue(user)}"}
-
-
 def _error(response: Any, status: int, code: str) -> dict:
     assert response.status_code == status, response.get_json()
     body = response.get_json()
@@ -54,12 +48,13 @@ def _error(response: Any, status: int, code: str) -> dict:
 
 
 def test_roles_and_the_error_shape(app: Flask, client: FlaskClient) -> None:
-    firm = _as(app, "enterprise", organisation=CARBON["enterprise_id"])
+    firm = bearer(app, "enterprise", organisation=CARBON["enterprise_id"])
     _error(client.post("/api/v1/demands", json=CARBON["request"]), 401, "auth.required")
-    _error(client.post("/api/v1/demands", json=CARBON["request"],
-                       headers=_as(app, "host_unit", organisation="hu-1")), 403, "forbidden.role")
+    host_unit = bearer(app, "host_unit", organisation="hu-1")
+    _error(client.post("/api/v1/demands", json=CARBON["request"], headers=host_unit), 403,
+           "forbidden.role")
     _error(client.post("/api/v1/experts", json=EXPERTS["wang_cf"],
-                       headers=_as(app, "auditor")), 403, "forbidden.read_only")
+                       headers=bearer(app, "auditor")), 403, "forbidden.read_only")
     bad = _error(client.post("/api/v1/demands", json={**CARBON["request"], "industry": "X",
                                                       "urgent": True}, headers=firm),
                  422, "invalid_input")
@@ -71,12 +66,12 @@ def test_roles_and_the_error_shape(app: Flask, client: FlaskClient) -> None:
 
 
 def test_demand_to_collaboration_over_http(app: Flask, client: FlaskClient) -> None:
-    city = _as(app, "city_hr")
-    firm = _as(app, "enterprise", organisation=CARBON["enterprise_id"])
+    city = bearer(app, "city_hr")
+    firm = bearer(app, "enterprise", organisation=CARBON["enterprise_id"])
     for key in ("wang_cf", "zheng_ship", "li_fiber"):
         assert client.post("/api/v1/experts", json=EXPERTS[key], headers=city).status_code == 201
     listed = client.get("/api/v1/experts?district=371002",
-                        headers=_as(app, "district_hr", district="371002")).get_json()
+                        headers=bearer(app, "district_hr", district="371002")).get_json()
     assert listed["total"] == 1 and listed["items"][0]["phone"] == "139****0001"
     _error(client.get("/api/v1/experts?colour=red", headers=city), 422, "invalid_input")
 
@@ -84,7 +79,7 @@ def test_demand_to_collaboration_over_http(app: Flask, client: FlaskClient) -> N
     assert demand.status_code == 201
     demand_id = demand.get_json()["id"]
     _error(client.post(f"/api/v1/demands/{demand_id}/triage", json={"action": "accept"},
-                       headers=_as(app, "district_hr", district="371002")),
+                       headers=bearer(app, "district_hr", district="371002")),
            403, "forbidden.district")  # R13.1
     assert client.post(f"/api/v1/demands/{demand_id}/triage", json={"action": "accept"},
                        headers=city).get_json()["status"] == "matching"
@@ -102,7 +97,7 @@ def test_demand_to_collaboration_over_http(app: Flask, client: FlaskClient) -> N
     assert [r["id"] for r in seen["recommendations"]] == [
         r["id"] for r in published["recommendations"]]
     _error(client.get(f"/api/v1/demands/{demand_id}/recommendations",
-                      headers=_as(app, "enterprise", organisation="ent-other")),
+                      headers=bearer(app, "enterprise", organisation="ent-other")),
            403, "demand.not_yours")
     inbox = client.get("/api/v1/notifications", headers=firm).get_json()
     assert inbox["total"] == 1
@@ -114,7 +109,7 @@ def test_demand_to_collaboration_over_http(app: Flask, client: FlaskClient) -> N
     assert accepted.get_json()["collaboration"]["mode"] == "joint_development"
     _error(client.post(f"/api/v1/demands/{demand_id}/recommendations/{rec_id}/accept",
                        json={}, headers=firm), 409, "recommendation.already_answered")
-    collaborations = client.get("/api/v1/collaborations", headers=_as(app, "auditor"))
+    collaborations = client.get("/api/v1/collaborations", headers=bearer(app, "auditor"))
     assert collaborations.get_json()["total"] == 1
 
     talent_map = client.get("/api/v1/talent-map?metric=collaborations", headers=firm)
@@ -128,7 +123,7 @@ def test_demand_to_collaboration_over_http(app: Flask, client: FlaskClient) -> N
 
 
 def test_import_and_export_files(app: Flask, client: FlaskClient) -> None:
-    city = _as(app, "city_hr")
+    city = bearer(app, "city_hr")
     csv = ("姓名,工作单位,行业代码,区市代码,人才层次,合作方式,同意联系,邮箱\n").encode()
     _error(client.post("/api/v1/experts/import", headers=city,
                        data={"file": (io.BytesIO(csv), "experts.csv")},
@@ -154,12 +149,12 @@ def test_import_and_export_files(app: Flask, client: FlaskClient) -> None:
                        content_type="multipart/form-data")
     assert done.status_code == 200 and done.get_json()["imported"] == 1
 
-    exported = client.get("/api/v1/experts/export?format=xlsx", headers=_as(app, "auditor"))
+    exported = client.get("/api/v1/experts/export?format=xlsx", headers=bearer(app, "auditor"))
     assert exported.status_code == 200
     assert "attachment" in exported.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(exported.data)).active
     header, row = list(sheet.iter_rows(values_only=True))
     assert dict(zip(header, row, strict=True))["电子邮箱"] == "w***@example.com"
-    _error(client.get("/api/v1/experts/export", headers=_as(app, "enterprise",
+    _error(client.get("/api/v1/experts/export", headers=bearer(app, "enterprise",
                                                             organisation="ent-x")),
            403, "forbidden.role")

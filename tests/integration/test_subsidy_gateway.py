@@ -18,10 +18,9 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from gateway.app import close, create_app
-from gateway.auth import TOKENS
-from gateway.users import User
 from servicekit.clock import SHANGHAI, set_clock_file
 from services.subsidy.service import SubsidyService
+from tests.integration.bearer import bearer
 from tests.integration.helpers import wait_for
 from tests.integration.test_subsidy_service import publish, selection, station_approved
 
@@ -47,11 +46,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def _as(app: Flask, role: str, actor: str | None = None, **binding: str) -> dict[str, str]:
-    user = User(actor or f"test-{role}", role, role, **binding)
-    return {"Authorization": f"Bearer {app.extensions[TOKENS].issue(user)}"}
-
-
 def _grant(app: Flask, client: FlaskClient, city: dict) -> str:
     station_approved(app.config, "st-1", "unit-1")
     publish(app.config, "evaluation", "demonstration_selected", selection(str(uuid.uuid4())))
@@ -61,8 +55,8 @@ def _grant(app: Flask, client: FlaskClient, city: dict) -> str:
 
 
 def test_a_grant_over_http(app: Flask, client: FlaskClient) -> None:  # R9.1, R9.3
-    city = _as(app, "city_hr", actor="hr-wang")
-    host = _as(app, "host_unit", organisation="unit-1")
+    city = bearer(app, "city_hr", actor="hr-wang")
+    host = bearer(app, "host_unit", organisation="unit-1")
     grant_id = _grant(app, client, city)
 
     budget = client.post("/api/v1/funds/budgets", headers=city, json={
@@ -104,7 +98,7 @@ def test_a_grant_over_http(app: Flask, client: FlaskClient) -> None:  # R9.1, R9
     assert item.status_code == 201
     sha = item.json["attachments"][0]["sha256"]
     download = client.get(f"{items}/{item.json['expenditure_id']}/attachments/{sha}",
-                          headers=_as(app, "auditor"))
+                          headers=bearer(app, "auditor"))
     assert download.status_code == 200 and download.data == PDF
     assert download.mimetype == "application/pdf"
     queried = client.post(f"{items}/{item.json['expenditure_id']}/review", headers=city,
@@ -115,30 +109,30 @@ def test_a_grant_over_http(app: Flask, client: FlaskClient) -> None:  # R9.1, R9
     assert answered.json["status"] == "reported"
     assert client.get(items, headers=host).json["items"][0]["notes"][-1]["kind"] == "answer"
 
-    ledger = client.get(f"/api/v1/grants/{grant_id}/ledger", headers=_as(app, "auditor")).json
+    ledger = client.get(f"/api/v1/grants/{grant_id}/ledger", headers=bearer(app, "auditor")).json
     assert [(e["kind"], e["actor"], e["document"]) for e in ledger["items"]][:2] == [
         ("commitment", "hr-wang", "批复"), ("disbursement", "hr-wang", "BANK-9")]
-    check = client.get("/api/v1/subsidy/ledger-check", headers=_as(app, "auditor")).json
+    check = client.get("/api/v1/subsidy/ledger-check", headers=bearer(app, "auditor")).json
     assert check["ok"] and check["entries"] == 4
 
 
 def test_roles_and_districts_at_the_gateway(app: Flask, client: FlaskClient) -> None:  # R13.1
-    city = _as(app, "city_hr")
+    city = bearer(app, "city_hr")
     grant_id = _grant(app, client, city)
     assert client.get("/api/v1/grants").status_code == 401
-    assert client.get("/api/v1/grants", headers=_as(app, "enterprise",
+    assert client.get("/api/v1/grants", headers=bearer(app, "enterprise",
                                                      organisation="e1")).status_code == 403
     other = client.get(f"/api/v1/grants/{grant_id}",
-                       headers=_as(app, "district_hr", district="371003"))
+                       headers=bearer(app, "district_hr", district="371003"))
     assert (other.status_code, other.json["code"]) == (403, "forbidden.district")
     own = client.get(f"/api/v1/grants/{grant_id}",
-                     headers=_as(app, "district_hr", district="371002"))
+                     headers=bearer(app, "district_hr", district="371002"))
     assert own.status_code == 200
-    auditor_write = client.post("/api/v1/funds/budgets", headers=_as(app, "auditor"), json={
+    auditor_write = client.post("/api/v1/funds/budgets", headers=bearer(app, "auditor"), json={
         "fiscal_year": 2026, "budget": "1.00", "document": "d"})
     assert auditor_write.status_code == 403
     district_on_city_fund = client.post(
-        "/api/v1/funds/budgets", headers=_as(app, "district_hr", district="371002"),
+        "/api/v1/funds/budgets", headers=bearer(app, "district_hr", district="371002"),
         json={"fiscal_year": 2026, "budget": "1.00", "document": "d"})
     assert district_on_city_fund.status_code == 403
     bad = client.post("/api/v1/funds/budgets", headers=city, json={
@@ -148,12 +142,12 @@ def test_roles_and_districts_at_the_gateway(app: Flask, client: FlaskClient) -> 
 
 
 def test_usage_exports(app: Flask, client: FlaskClient) -> None:  # R13.1
-    city = _as(app, "city_hr")
+    city = bearer(app, "city_hr")
     grant_id = _grant(app, client, city)
     client.post("/api/v1/funds/budgets", headers=city, json={
         "fiscal_year": 2026, "budget": "500000.00", "document": "d"})
     client.post(f"/api/v1/grants/{grant_id}/approve", headers=city, json={"document": "d"})
-    auditor = _as(app, "auditor")
+    auditor = bearer(app, "auditor")
 
     by_station = client.get("/api/v1/subsidy/usage?by=station", headers=auditor).json
     assert by_station["rows"][0]["granted"] == "100000.00"
