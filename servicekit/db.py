@@ -70,10 +70,6 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
-
-
 class UnitOfWork:
     """One worker's transaction boundary: the session, its outbox events, its audit trail."""
 
