@@ -4,11 +4,13 @@ Each step calls the gateway as one of the demo users of docs/api.md (password
 Weihai-Demo-2026), or as the anonymous public, and says what happened in one line of Chinese
 and one of English. Every run uses new names, so it can be run again and again.
 
-As far as the services go today: a unit of 环翠区 applies, is recommended, reviewed,
-shortlisted and published; the public objects and the objection is dismissed. The five working
-days of the notice cannot pass in real time, so the walk shows the open notice and the
-registry of stations already recognised, then records an activity for the demo host unit's
-recognised station (威高集团有限公司).
+A unit of 环翠区 applies, is recommended, reviewed, shortlisted and published; the public
+objects and the objection is dismissed. The five working days of the notice cannot pass in
+real time, so the walk shows the open notice and the registry of stations already recognised,
+records an activity for the demo host unit's recognised station (威高集团有限公司), reports
+spending of its demonstration grant (and has a disallowed use refused), shows the city's view
+of its talent fund, and has an enterprise post a technology need that the platform answers
+with recommended experts and the talent map.
 
 A new unit and two more review experts need logins: the walk gives them, as an administrator
 of this machine would (``python -m gateway.users add``), in the gateway's own database.
@@ -21,12 +23,13 @@ Extending it: write a step function ``def step(walk: Walk) -> Said`` and add it 
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +116,10 @@ def today() -> str:
     return datetime.now(SHANGHAI).date().isoformat()
 
 
+def today_plus(days: int) -> str:
+    return (datetime.now(SHANGHAI).date() + timedelta(days=days)).isoformat()
+
+
 def credit_code(district: str, serial: str) -> str:
     """A unified social credit code with its check digit (GB 32100-2015)."""
     base = f"91{district}{serial:0>9}"[:17]
@@ -156,11 +163,11 @@ def platform_is_up(walk: Walk) -> Said:
 
 
 def sign_in(walk: Walk) -> Said:
-    for username in ("city-hr", "huancui-hr", "reviewer", "host-unit"):
+    for username in ("city-hr", "huancui-hr", "reviewer", "host-unit", "enterprise"):
         walk.sign_in(username)
-    return ("市人社局、环翠区人社局、评审专家和依托单位的演示用户登录",
-            "The demo users of the city HR bureau, Huancui district, a review expert and a "
-            "host unit sign in")
+    return ("市人社局、环翠区人社局、评审专家、依托单位和用人单位的演示用户登录",
+            "The demo users of the city HR bureau, Huancui district, a review expert, a "
+            "host unit and an enterprise sign in")
 
 
 def district_registers_unit(walk: Walk) -> Said:
@@ -336,6 +343,77 @@ def station_records_activity(walk: Walk) -> Said:
             "count towards its biennial evaluation (R16.1)")
 
 
+def host_unit_spends_grant(walk: Walk) -> Said:
+    grants = walk.call("host-unit", "GET", "/grants?status=approved&kind=construction")
+    if not grants["items"]:
+        raise Stop("威高集团的驿站没有已批准的建设补助：演示数据是否已加载？",
+                   "The 威高 station has no approved construction grant: were the demo data "
+                   "loaded?")
+    grant = grants["items"][0]
+    evidence = [{"filename": "票据.pdf", "content_type": "application/pdf",
+                 "content_base64": base64.b64encode(PDF).decode()}]
+    walk.call("host-unit", "POST", f"/grants/{grant['grant_id']}/expenditures", 201, json={
+        "category": "technology_sharing", "amount": "5000.00", "spent_on": today(),
+        "description": f"技术分享会场地与资料（演示{walk.run}）", "attachments": evidence})
+    refused = walk.call("host-unit", "POST", f"/grants/{grant['grant_id']}/expenditures", 422,
+                        json={"category": "gifts", "amount": "300.00", "spent_on": today(),
+                              "description": "礼品", "attachments": evidence})
+    return ("示范驿站报销技术分享支出 5000.00 元（附票据）；“礼品”不在第九条允许的用途内，被拒："
+            f"{refused['code']}",
+            "The demonstration station reports 5000.00 yuan of technology sharing with its "
+            f"receipt; 'gifts' is not an Art 9 use and is refused (R9.3): {refused['code']}")
+
+
+def city_supervises_fund(walk: Walk) -> Said:
+    funds = walk.call("city-hr", "GET", "/funds?district=371000")["items"]
+    fund = funds[0]
+    return (f"市人社局查看市人才专项资金 {fund['fiscal_year']} 年度：预算 {fund['budget']}，"
+            f"已承诺 {fund['committed']}，已拨付 {fund['disbursed']}，已支出 {fund['spent']}，"
+            f"可用 {fund['available']} 元，账目平衡：{fund['reconciles']}",
+            f"The city supervises its talent fund {fund['fiscal_year']}: budget {fund['budget']}, "
+            f"committed {fund['committed']}, disbursed {fund['disbursed']}, spent "
+            f"{fund['spent']}, available {fund['available']} yuan; reconciles: "
+            f"{fund['reconciles']} (R13.1)")
+
+
+def enterprise_posts_demand(walk: Walk) -> Said:
+    demand = walk.call("enterprise", "POST", "/demands", 201, json={
+        "enterprise_name": "威海远航复材科技有限公司", "kind": "technology",
+        "title": f"碳纤维构件自动铺放工艺（演示{walk.run}）",
+        "description": "需要碳纤维复合材料自动铺丝铺带工艺与热压罐固化优化方面的专家，联合研发。",
+        "industry": "WH-MAT", "district": "371071", "budget": "500000.00",
+        "modes": ["joint_development"], "deadline": today_plus(60)})
+    walk.call("city-hr", "POST", f"/demands/{demand['id']}/triage", json={"action": "accept"})
+    walk.state["demand"] = demand["id"]
+    return (f"用人单位发布技术需求（四类需求之一，第八条），市人社局受理：{demand['title']}",
+            "An enterprise posts a technology need (one of the four kinds, R8.1) and the city "
+            f"accepts it: {demand['title']}")
+
+
+def city_recommends_experts(walk: Walk) -> Said:
+    run = walk.call("city-hr", "POST", f"/demands/{walk.state['demand']}/recommendations", 201,
+                    json={"limit": 3})
+    top = run["recommendations"][0]
+    terms = "、".join(t["term"] for t in top["matched_terms"][:4])
+    return (f"平台从人才库推荐 {len(run['recommendations'])} 位专家，首位：{top['expert']['name']}"
+            f"（匹配词：{terms}；{top['reason_zh']}）",
+            f"The platform recommends {len(run['recommendations'])} experts from the talent "
+            f"database; first: {top['expert']['name']} (matched terms: {terms}; "
+            f"{top['reason_en']})")
+
+
+def talent_map(walk: Walk) -> Said:
+    svg = walk.http.get(f"{walk.base}/api/v1/talent-map?format=svg",
+                        headers={"Authorization": f"Bearer {walk.tokens['city-hr']}"},
+                        timeout=60)
+    if svg.status_code != 200 or not svg.text.startswith("<svg"):
+        raise Stop(f"人才地图返回 {svg.status_code}", f"The talent map answered {svg.status_code}")
+    return ("人才地图（第八条第二项）：各区市专家、需求与合作分布，SVG 可在浏览器中打开："
+            f"{walk.base}/api/v1/talent-map?format=svg",
+            "The talent map (Art 8(2)): experts, demands and collaborations by district, an SVG "
+            f"a browser shows at {walk.base}/api/v1/talent-map?format=svg")
+
+
 Step = Callable[[Walk], Said]
 STEPS: list[Step] = [
     platform_is_up,
@@ -354,6 +432,11 @@ STEPS: list[Step] = [
     notice_window_cannot_pass,
     registry_of_stations,
     station_records_activity,
+    host_unit_spends_grant,
+    city_supervises_fund,
+    enterprise_posts_demand,
+    city_recommends_experts,
+    talent_map,
 ]
 
 
