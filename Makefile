@@ -32,7 +32,7 @@ demo: $(STAMP)
 # The whole suite on the real RabbitMQ with SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set.
 test: $(STAMP) services
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest
+	env -u TEST_DATABASE_URL $(VENV)/bin/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again against PostgreSQL: $$TEST_DATABASE_URL"; \
 	  $(VENV)/bin/python -m pytest; fi
