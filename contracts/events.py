@@ -102,11 +102,68 @@ class StationRevoked(Schema):
     revoked_on = fields.Date(required=True)
 
 
+class ForwardedHostUnit(Schema):
+    id = _id
+    name = fields.String(required=True)
+    credit_code = fields.String(required=True)
+    category = fields.String(required=True)
+    district = _tenant
+    city_level = fields.Boolean(required=True)
+    contact_name = fields.String(required=True)
+    contact_phone = fields.String(required=True)
+    address = fields.String(required=True)
+
+
+class ForwardedAttachment(Schema):
+    """An attachment's record; its content stays in the district's store."""
+
+    id = fields.String(required=True, validate=validate.Length(equal=64))  # SHA-256
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    uploaded_by = fields.String(required=True)
+    uploaded_at = fields.AwareDateTime(required=True)
+
+
+class ForwardedStep(Schema):
+    at = fields.AwareDateTime(required=True)
+    actor = fields.String(required=True)
+    role = fields.String(required=True)
+    action = fields.String(required=True)
+    from_status = fields.String(required=True, allow_none=True)
+    to_status = fields.String(required=True)
+    round = fields.Integer(required=True)
+    comments = fields.String(required=True)
+    policy_version = fields.String(required=True, allow_none=True)
+
+
+class ApplicationForwarded(Schema):
+    """A district's own instance hands a recommended application to the city (DESIGN.md §4):
+    what the city needs to review it, with its host unit, evidence records and history."""
+
+    application_id = _id
+    number = fields.String(required=True)
+    district = _tenant
+    station_type = fields.String(required=True, validate=validate.OneOf(STATION_TYPES))
+    station_name = fields.String(required=True)
+    round = fields.Integer(required=True)
+    conditions = fields.Dict(required=True)
+    planned_functions = fields.List(fields.String(), required=True)
+    cooperating_experts = fields.List(fields.Dict(), required=True)
+    premises = fields.Dict(required=True)
+    committed_funding_fen = fields.Integer(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+    host_unit = fields.Nested(ForwardedHostUnit, required=True)
+    attachments = fields.List(fields.Nested(ForwardedAttachment), required=True)
+    history = fields.List(fields.Nested(ForwardedStep), required=True)
+
+
 register("applications", "calendar_year_registered", 1, CalendarYearRegistered)
 register("applications", "application_submitted", 1, ApplicationSubmitted)
 register("applications", "application_recommended", 1, ApplicationDecided)
 register("applications", "application_returned", 1, ApplicationDecided)
 register("applications", "application_rejected", 1, ApplicationDecided)
+register("applications", "application_forwarded", 1, ApplicationForwarded)
 register("applications", "application_shortlisted", 1, ApplicationShortlisted)
 register("applications", "notice_published", 1, NoticePublished)
 register("applications", "station_approved", 1, StationApproved)

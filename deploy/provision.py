@@ -22,12 +22,14 @@ from sqlalchemy.engine import make_url
 
 from deploy.rabbitmq import Management, ManagementError
 from deploy.topology import Topology, definitions, load
+from servicekit.tenants import CITY
 
 
 def databases(topology: Topology) -> list[str]:
-    """Every service database of every tenant, as URLs."""
+    """Every service database of every tenant, and the gateway's (the city's), as URLs."""
     return [topology.database(code, service)
-            for code, instance in topology.instances.items() for service in instance.services]
+            for code, instance in topology.instances.items()
+            for service in instance.services] + [topology.database(CITY, "gateway")]
 
 
 def _server_and_name(url: str) -> tuple[Any, str] | None:
@@ -37,10 +39,10 @@ def _server_and_name(url: str) -> tuple[Any, str] | None:
     return parsed.set(database="postgres"), str(parsed.database)
 
 
-def create_databases(topology: Topology) -> list[str]:
+def create_databases(urls: list[str]) -> list[str]:
     """Create the PostgreSQL databases that are missing; returns the names it created."""
     created = []
-    for url in databases(topology):
+    for url in urls:
         target = _server_and_name(url)
         if target is None:
             continue
@@ -58,8 +60,8 @@ def create_databases(topology: Topology) -> list[str]:
     return created
 
 
-def drop_databases(topology: Topology) -> None:
-    for url in databases(topology):
+def drop_databases(urls: list[str]) -> None:
+    for url in urls:
         target = _server_and_name(url)
         if target is None:
             continue
@@ -81,14 +83,14 @@ def apply(topology: Topology) -> None:
                 "enable it: rabbitmq-plugins enable rabbitmq_federation "
                 "rabbitmq_federation_management (deploy/local/setup.sh rabbitmq does)")
         broker.apply(document)
-    create_databases(topology)
+    create_databases(databases(topology))
 
 
 def remove(topology: Topology, drop: bool = False) -> None:
     for instance in topology.instances.values():
         Management(instance.management_url).delete_vhost(instance.vhost)
     if drop:
-        drop_databases(topology)
+        drop_databases(databases(topology))
 
 
 def status(topology: Topology) -> list[dict[str, Any]]:
@@ -106,20 +108,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.provision")
     parser.add_argument("command", choices=("render", "apply", "status", "remove"))
     parser.add_argument("topology", help="a topology file, e.g. deploy/local/districts.yaml")
-    parser.add_argument("--out", help="render: write one JSON file per broker here")
+    parser.add_argument("--out", help="render: write definitions-<tenants>.json per broker here "
+                        "(for rabbitmqctl import_definitions); default: print them")
     parser.add_argument("--drop-databases", action="store_true")
     args = parser.parse_args(argv)
     topology = load(args.topology)
     try:
         if args.command == "render":
-            documents = definitions(topology)
+            # By the tenants of each broker (the URL keys carry credentials). The documents
+            # hold the upstreams' credentials: keep them out of version control.
+            by_url = definitions(topology)
+            documents = {"-".join(i.tenant for i in instances): by_url[url]
+                         for url, instances in topology.brokers().items()}
             if not args.out:
                 print(json.dumps(documents, indent=2, ensure_ascii=False))
                 return 0
             out = Path(args.out)
             out.mkdir(parents=True, exist_ok=True)
-            for index, document in enumerate(documents.values()):
-                (out / f"definitions-{index}.json").write_text(
+            for name, document in documents.items():
+                (out / f"definitions-{name}.json").write_text(
                     json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         elif args.command == "apply":
             apply(topology)

@@ -90,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # before any view; after the view, the audit record is written, then the id echoed.
     health.init_app(app, config, metrics)
     app.before_request(_start_request)
+    app.before_request(rpc.check_tenant_header)
     limits.init_app(app)
     app.after_request(_echo_request_id)
     audit.init_app(app)
@@ -101,6 +102,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         timeout=float(app.config["RPC_TIMEOUT_SECONDS"]),
         observe=metrics.observe_rpc,
     )
+    routes = rpc.TenantRoutes.from_config(
+        config,
+        size=int(app.config["RPC_POOL_SIZE"]),
+        timeout=float(app.config["RPC_TIMEOUT_SECONDS"]),
+        observe=metrics.observe_rpc,
+    )
+    if routes is not None:
+        app.extensions[rpc.ROUTES] = routes
     api.register_blueprint(auth.blp)
     api.register_blueprint(calendar.blp)
     api.register_blueprint(matching_blp)
@@ -114,6 +123,8 @@ def close(app: Flask) -> None:
     """Stop the app's RPC proxies and close its database (gunicorn's worker_exit, tests)."""
     for pool in (app.extensions[rpc.EXTENSION], app.extensions[health.READY_POOL]):
         pool.close()
+    if rpc.ROUTES in app.extensions:
+        app.extensions[rpc.ROUTES].close()
     app.extensions[STORE].close()
 
 

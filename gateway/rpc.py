@@ -1,9 +1,17 @@
-"""A bounded pool of started nameko standalone RPC proxies, shared by the gateway's threads.
+"""A bounded pool of started nameko standalone RPC proxies, shared by the gateway's threads,
+and the routes that send each request to the tenant that owns its data.
 
 Opening a proxy costs a broker connection and a reply queue, so proxies are started lazily,
 at most ``size`` of them, and reused: a thread checks one out for one call and returns it.
 A proxy whose call failed below the RPC layer (connection lost, timeout) is stopped and
 dropped, and the next checkout starts a fresh one in its place.
+
+Tenants (DESIGN.md §4): with ``TENANT_BROKERS`` (tenant → AMQP URI of its vhost or broker)
+and ``TENANT_SERVICES`` (tenant → the services it runs itself; all when absent), a request
+goes to its tenant's own instance of the service, else to the city's, which serves every
+district that runs no instance of its own. The tenant is the district_hr's own district
+(R13.1: naming another is refused), else the ``X-Tenant`` header, else the city. A header
+naming no tenant of Weihai is a 404.
 """
 
 from __future__ import annotations
@@ -29,12 +37,16 @@ from nameko.standalone.rpc import ClusterRpcProxy
 import servicekit.calendar  # noqa: F401
 from gateway.auth import current_principal
 from gateway.errors import ServiceUnavailable, UpstreamError, request_language
-from servicekit.errors import DomainError
+from servicekit.config import tenant_of
+from servicekit.errors import DomainError, Forbidden, NotFound
 from servicekit.logs import CORRELATION_KEY
+from servicekit.tenants import CITY, TENANTS
 
 log = logging.getLogger(__name__)
 
-EXTENSION = "gateway.rpc"
+EXTENSION = "gateway.rpc"  # the pool of the gateway's own tenant (the city)
+ROUTES = "gateway.rpc.routes"  # the other tenants' pools, when TENANT_BROKERS is configured
+TENANT_HEADER = "X-Tenant"
 
 # Observes one call's duration: (service, method, seconds).
 LatencyObserver = Callable[[str, str, float], None]
@@ -164,6 +176,83 @@ def request_context() -> dict[str, str]:
     return {key: value for key, value in context.items() if value is not None}
 
 
+class TenantRoutes:
+    """tenant → the pool of its own broker, for the services it runs itself."""
+
+    def __init__(self, home: str, pools: dict[str, RpcPool],
+                 services: dict[str, frozenset[str]]) -> None:
+        self.home = home
+        self.pools = pools
+        self.services = services
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], size: int, timeout: float,
+                    observe: LatencyObserver | None = None) -> TenantRoutes | None:
+        """None without TENANT_BROKERS (one tenant: everything goes to AMQP_URI)."""
+        brokers = {str(k): v for k, v in (config.get("TENANT_BROKERS") or {}).items()}
+        if not brokers:
+            return None
+        home = tenant_of(config)
+        if home != CITY:
+            raise ValueError("TENANT_BROKERS: the gateway that routes between tenants is the "
+                             f"city's (TENANT {CITY}), not {home}'s")
+        listed = {str(k): v for k, v in (config.get("TENANT_SERVICES") or {}).items()}
+        unknown = sorted((set(brokers) | set(listed)) - set(TENANTS))
+        if unknown:
+            raise ValueError(f"TENANT_BROKERS/TENANT_SERVICES: unknown tenants {unknown}")
+        pools, services = {}, {}
+        for tenant, amqp_uri in brokers.items():
+            if tenant == home:
+                continue
+            pools[tenant] = RpcPool({**config, "AMQP_URI": amqp_uri}, size, timeout, observe)
+            services[tenant] = frozenset(listed.get(tenant) or ())
+        return cls(home, pools, services)
+
+    def pool(self, tenant: str, service: str) -> RpcPool | None:
+        """The pool of ``tenant``'s own instance of ``service``; None: the home tenant's."""
+        if tenant in self.pools and (not self.services[tenant]
+                                     or service in self.services[tenant]):
+            return self.pools[tenant]
+        return None
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+
+
+def check_tenant_header() -> None:
+    """Before any view: a request naming a tenant that does not exist is a 404."""
+    asked = request.headers.get(TENANT_HEADER)
+    if asked is not None and asked not in TENANTS:
+        raise NotFound(
+            "tenant.not_found",
+            f"No tenant {asked!r}; tenants: {', '.join(TENANTS)}.",
+            f"不存在租户（{asked}）。",
+            {"header": TENANT_HEADER, "tenant": asked, "known": list(TENANTS)},
+        )
+
+
+def request_tenant() -> str:
+    """The tenant that owns the current request's data (see the module's docstring)."""
+    principal = current_principal()
+    asked = request.headers.get(TENANT_HEADER) or None
+    if principal.role == "district_hr" and principal.district:
+        if asked is not None and asked != principal.district:
+            raise Forbidden(
+                "forbidden.tenant",
+                f"District {principal.district} may not act at tenant {asked}.",
+                f"区市（{principal.district}）不能访问其他租户（{asked}）的数据。",
+                {"header": TENANT_HEADER, "tenant": asked, "rule": "R13.1"},
+            )
+        return principal.district
+    return asked or CITY
+
+
 def call(service: str, method: str, *args: Any) -> Any:
-    """``service.method(*args)`` for the current request, through the app's pool."""
-    return current_app.extensions[EXTENSION].call(service, method, args, request_context())
+    """``service.method(*args)`` for the current request, through the pool of the tenant
+    that owns it."""
+    routes: TenantRoutes | None = current_app.extensions.get(ROUTES)
+    pool = routes.pool(request_tenant(), service) if routes is not None else None
+    if pool is None:
+        pool = current_app.extensions[EXTENSION]
+    return pool.call(service, method, args, request_context())

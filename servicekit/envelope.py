@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields
 
 import contracts.events  # noqa: F401  (registers the platform's contracts)
 from contracts import contract_for
+from servicekit.tenancy import check_publisher
 
 
 class MalformedEvent(Exception):
@@ -51,7 +52,9 @@ def make_envelope(
     payload: dict[str, Any],
     correlation_id: str | None,
 ) -> dict[str, Any]:
-    """A JSON-ready envelope; the payload is checked against its contract first."""
+    """A JSON-ready envelope; the payload is checked against its contract first, and a
+    district instance may not speak for the city (servicekit.tenancy)."""
+    check_publisher(tenant, service, event_type)
     contract = contract_for(service, event_type)
     if contract is None:
         raise ValueError(f"no contract registered for {service}.{event_type}")

@@ -11,6 +11,9 @@
   the reason, for an operator to list and replay (``servicekit.deadletter``).
 - The original is acknowledged only after its retry or dead-letter copy is confirmed by the
   broker; if that publish fails the original is requeued, never dropped.
+- Events cross between the city's and the districts' brokers (federation): one its source
+  tenant may not send is dead-lettered with the reason; a city event about another district
+  is acknowledged with no effect on a district's instance (``servicekit.tenancy``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from nameko.events import EventHandler as NamekoEventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 
+from servicekit.config import tenant_of
 from servicekit.db import AlreadyProcessed
 from servicekit.envelope import MalformedEvent, parse_envelope
+from servicekit.tenancy import ForbiddenSource, admit
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +43,8 @@ DEFAULT_RETRY_DELAY_MS = 1000
 MAX_RETRY_DELAY_MS = 5 * 60 * 1000
 
 
-def dead_letter_queue_name(service: str) -> str:
-    return f"{service}.dead-letters"
-
-
 def dead_letter_queue(service: str) -> Queue:
-    return Queue(dead_letter_queue_name(service), durable=True, auto_delete=False)
+    return Queue(f"{service}.dead-letters", durable=True, auto_delete=False)
 
 
 def retry_queue(handler_queue: str) -> Queue:
@@ -81,6 +82,7 @@ class EventHandler(NamekoEventHandler):
         super().setup()
         config = self.container.config
         self.amqp_uri = config["AMQP_URI"]
+        self.tenant = tenant_of(config)
         self.retries = (
             self.retries_override
             if self.retries_override is not None
@@ -108,6 +110,17 @@ class EventHandler(NamekoEventHandler):
             envelope = parse_envelope(body, self.source_service, self.event_type)
         except MalformedEvent as exc:
             self._settle(message, self._dead_letter, message, f"malformed event: {exc}")
+            return
+        try:
+            ours = admit(envelope.tenant, self.source_service, self.event_type,
+                         envelope.payload, self.tenant)
+        except ForbiddenSource as exc:
+            self._settle(message, self._dead_letter, message, f"forbidden source: {exc}")
+            return
+        if not ours:
+            log.debug("%s: event %s concerns another district; skipped",
+                      self.handler_name, envelope.id)
+            self.queue_consumer.ack_message(message)
             return
         context_data = self.unpack_message_headers(message)
         try:

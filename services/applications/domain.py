@@ -116,6 +116,10 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("in_notice", "close_notice"): "awaiting_approval",
     ("awaiting_approval", "approve"): "approved",
     ("awaiting_approval", "decline"): "declined",
+    # A district's own instance keeps its copy of a recommended application; the city decides
+    # on the one it took over, and the district's copy follows the outcome (DESIGN.md §4).
+    ("at_city", "city_approved"): "approved",
+    ("at_city", "city_rejected"): "rejected",
 }
 
 
@@ -130,6 +134,18 @@ def transition(status: str, action: str) -> str:
             f"申请当前状态为“{STATUS_NAMES.get(status, status)}”，不能执行此操作（{action}）。",
             {"status": status, "action": action},
         ) from None
+
+
+def check_applies_here(route: str, district_instance: bool) -> None:
+    """R7.1: a unit that applies straight to the city applies at the city's instance, not at
+    a district's own (which only takes in and recommends its district's applications)."""
+    if route == "city" and district_instance:
+        raise InvalidInput(
+            "application.apply_at_city",
+            "This unit applies straight to the city (R7.1): apply at the city's instance.",
+            "该单位直接向市级申报（R7.1），请在市级平台提出申请。",
+            {"field": "host_unit_id", "route": "city", "rule": "R7.1"},
+        )
 
 
 def check_station_type(station_type: str) -> None:
@@ -351,8 +367,11 @@ def plaque_number(year: int, sequence: int) -> str:
     return f"威人驿〔{year}〕{sequence:03d}号"
 
 
-def application_number(year: int, sequence: int) -> str:
-    return f"WHRCYZ-{year}-{sequence:04d}"
+def application_number(year: int, sequence: int, district: str | None = None) -> str:
+    """A district's own instance numbers with its code: the city takes its applications over
+    under the same number, beside its own."""
+    prefix = f"WHRCYZ-{district}" if district else "WHRCYZ"
+    return f"{prefix}-{year}-{sequence:04d}"
 
 
 def notice_number(year: int, sequence: int) -> str:

@@ -11,7 +11,7 @@ from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler
 from servicekit.validation import load
-from services.applications import schemas, usecases
+from services.applications import handover, schemas, usecases
 
 
 class ApplicationsService(KitService):
@@ -207,6 +207,24 @@ class ApplicationsService(KitService):
     @rpc
     def get_station(self, station_id: str) -> dict:
         return usecases.get_station(self.db, self.caller, station_id)
+
+    # a district's own instance and the city's (DESIGN.md §4; handover.py)
+
+    @event_handler("applications", "application_forwarded")
+    def on_application_forwarded(self, event: Envelope) -> None:
+        handover.take_over(self.db, self.clock, event.tenant, event.payload)
+
+    @event_handler("applications", "station_approved")
+    def on_station_approved(self, event: Envelope) -> None:
+        handover.follow_approval(self.db, self.clock, event.tenant, event.payload)
+
+    @event_handler("applications", "application_rejected")
+    def on_application_rejected(self, event: Envelope) -> None:
+        handover.follow_rejection(self.db, self.clock, event.tenant, event.payload)
+
+    @event_handler("applications", "station_status_changed")
+    def on_station_status_changed(self, event: Envelope) -> None:
+        handover.follow_status(self.db, event.tenant, event.payload)
 
     # station status follows evaluation (R17.1)
 

@@ -26,6 +26,7 @@ from servicekit.db import UnitOfWork
 from servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from servicekit.money import fen_to_yuan, yuan_to_fen
 from servicekit.paging import page, paginate
+from servicekit.tenants import CITY
 from services.applications import domain
 from services.applications.models import (
     Application,
@@ -411,11 +412,13 @@ def create_application(uow: UnitOfWork, principal: Principal, clock: Clock, data
         _refuse_second_open(uow, unit.id, data["station_type"])
         now = clock.now()
         route = domain.route_of(unit.category, unit.district, unit.city_level)
+        domain.check_applies_here(route, district_instance=uow.tenant != CITY)
         app = Application(
             id=str(uuid.uuid4()),
             tenant=uow.tenant,
             number=domain.application_number(
-                clock.today().year, _next_number(uow, "application", clock.today().year)),
+                clock.today().year, _next_number(uow, "application", clock.today().year),
+                None if uow.tenant == CITY else uow.tenant),
             host_unit_id=unit.id,
             station_type=data["station_type"],
             station_name=data["station_name"],
@@ -533,8 +536,44 @@ def decide(uow: UnitOfWork, principal: Principal, clock: Clock, action: str,
             "application_id": app.id, "number": app.number, "district": app.district,
             "decided_by": decided_by, "comments": comments,
         }, aggregate_id=app.id)
+        if action == "recommend" and uow.tenant != CITY:
+            # A district's own instance hands the application to the city's (handover.py).
+            uow.add_event("application_forwarded", _forwarded(uow, app), aggregate_id=app.id)
         uow.commit()
         return _application_dict(app, detail=True)
+
+
+def _forwarded(uow: UnitOfWork, app: Application) -> dict[str, Any]:
+    """The application_forwarded payload: what the city needs to review the application."""
+    unit = app.host_unit
+    evidence = sorted({e for c in app.conditions.values() for e in c.get("evidence", [])})
+    uow.session.flush()  # the history row of this decision is part of what is handed over
+    attachments = uow.session.scalars(
+        select(Attachment).where(Attachment.id.in_(evidence)).order_by(Attachment.id)).all()
+    history = uow.session.scalars(select(ApplicationHistory).where(
+        ApplicationHistory.application_id == app.id).order_by(ApplicationHistory.id)).all()
+    return {
+        "application_id": app.id, "number": app.number, "district": app.district,
+        "station_type": app.station_type, "station_name": app.station_name,
+        "round": app.round, "conditions": app.conditions,
+        "planned_functions": app.planned_functions,
+        "cooperating_experts": app.cooperating_experts, "premises": app.premises,
+        "committed_funding_fen": app.committed_funding_fen,
+        "submitted_at": app.submitted_at.isoformat(),
+        "host_unit": {
+            "id": unit.id, "name": unit.name, "credit_code": unit.credit_code,
+            "category": unit.category, "district": unit.district,
+            "city_level": unit.city_level, "contact_name": unit.contact_name,
+            "contact_phone": unit.contact_phone, "address": unit.address},
+        "attachments": [
+            {"id": a.id, "filename": a.filename, "content_type": a.content_type,
+             "size": a.size, "uploaded_by": a.uploaded_by,
+             "uploaded_at": a.uploaded_at.isoformat()} for a in attachments],
+        "history": [
+            {"at": h.at.isoformat(), "actor": h.actor, "role": h.role, "action": h.action,
+             "from_status": h.from_status, "to_status": h.to_status, "round": h.round,
+             "comments": h.comments, "policy_version": h.policy_version} for h in history],
+    }
 
 
 def list_applications(uow: UnitOfWork, principal: Principal, query: dict) -> dict:
@@ -1005,6 +1044,8 @@ def get_station(uow: UnitOfWork, principal: Principal, station_id: str) -> dict:
 def follow_evaluation(uow: UnitOfWork, station_id: str, cause: str, reason: str,
                       today: date) -> None:
     """Apply an evaluation outcome to the station; a revoked station never comes back."""
+    if uow.tenant != CITY:
+        return  # a district's copy of the registry follows the city's (handover.py)
     with uow:
         station = uow.session.get(Station, station_id)
         if station is None:
