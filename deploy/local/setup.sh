@@ -42,8 +42,14 @@ ensure_rabbitmq() {
   export PATH="$PATH:/usr/sbin:/usr/lib/rabbitmq/bin"
   if ! port_open 127.0.0.1 5672; then
     is_root || die "RabbitMQ is installed but not running. As root: rabbitmq-server -detached"
-    say "starting RabbitMQ"
-    rabbitmq-server -detached
+    if rabbitmqctl -q ping >/dev/null 2>&1; then
+      # The node runs but its app was stopped (e.g. a test restarting the broker was killed).
+      say "starting the RabbitMQ app on the running node"
+      rabbitmqctl -q start_app
+    else
+      say "starting RabbitMQ"
+      rabbitmq-server -detached
+    fi
     timeout 120 rabbitmqctl await_startup >/dev/null ||
       die "RabbitMQ did not start within 120 s; see /var/log/rabbitmq/"
   fi
