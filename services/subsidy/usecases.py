@@ -398,17 +398,24 @@ def get_fund(uow: UnitOfWork, principal: Principal, fund_id: str) -> dict:
         }
 
 
+def _funds_in_sight(principal: Principal, data: dict) -> Select:
+    """The funds a principal may read (R13.1: a district its own), filtered as asked."""
+    _require_own_filter(principal, data["district"])
+    query = select(Fund)
+    if not principal.reads_everything:
+        _require_fund_reader(principal, principal.district or "")
+        query = query.where(Fund.district == principal.district)
+    if data["fiscal_year"] is not None:
+        query = query.where(Fund.fiscal_year == data["fiscal_year"])
+    if data["district"] is not None:
+        query = query.where(Fund.district == data["district"])
+    return query
+
+
 def list_funds(uow: UnitOfWork, principal: Principal, data: dict) -> dict:
     with uow:
-        query = select(Fund).order_by(Fund.fiscal_year.desc(), Fund.district)
-        _require_own_filter(principal, data["district"])
-        if not principal.reads_everything:
-            _require_fund_reader(principal, principal.district or "")
-            query = query.where(Fund.district == principal.district)
-        if data["fiscal_year"] is not None:
-            query = query.where(Fund.fiscal_year == data["fiscal_year"])
-        if data["district"] is not None:
-            query = query.where(Fund.district == data["district"])
+        query = _funds_in_sight(principal, data).order_by(Fund.fiscal_year.desc(),
+                                                           Fund.district)
         funds, total = paginate(uow.session, query, data["limit"], data["offset"])
         return page([_fund_dict(uow, f) for f in funds], total, data["limit"], data["offset"])
 
@@ -972,15 +979,7 @@ def usage_report(uow: UnitOfWork, principal: Principal, data: dict) -> dict:
 
 
 def _usage_by_fund(uow: UnitOfWork, principal: Principal, data: dict) -> list[dict]:
-    query = select(Fund).order_by(Fund.fiscal_year, Fund.district)
-    _require_own_filter(principal, data["district"])
-    if not principal.reads_everything:
-        _require_fund_reader(principal, principal.district or "")
-        query = query.where(Fund.district == principal.district)
-    if data["fiscal_year"] is not None:
-        query = query.where(Fund.fiscal_year == data["fiscal_year"])
-    if data["district"] is not None:
-        query = query.where(Fund.district == data["district"])
+    query = _funds_in_sight(principal, data).order_by(Fund.fiscal_year, Fund.district)
     return [_fund_dict(uow, f) for f in uow.session.scalars(query)]
 
 
