@@ -8,8 +8,10 @@ from nameko.rpc import rpc as nameko_rpc
 from servicekit.auth import Caller
 from servicekit.clock import ClockProvider
 from servicekit.config import tenant_of
+from servicekit.context import Context
 from servicekit.errors import DomainError
 from servicekit.logs import CorrelationContext
+from servicekit.tenants import Tenant, get_tenant
 
 # nameko's @rpc, except that a domain refusal is logged as an expected outcome (a warning),
 # not as a worker crash with a traceback.
@@ -24,6 +26,16 @@ class KitService:
     correlation = CorrelationContext()
     caller = Caller()  # the Principal of the request, re-checked against this tenant
     clock = ClockProvider()
+
+    @property
+    def tenant(self) -> Tenant:
+        """The tenant this instance serves (configured as TENANT; the city by default)."""
+        return get_tenant(tenant_of(self.config))
+
+    def context(self, **extras: object) -> Context:
+        """The use cases' context for this worker: its unit of work (``self.db``), caller,
+        clock and tenant, plus any service-specific collaborators."""
+        return Context(self.db, self.caller, self.clock, self.tenant, dict(extras))
 
     @rpc
     def ping(self) -> dict[str, str]:
