@@ -65,9 +65,9 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 
+from contracts.rpc.applications import CONDITIONS  # noqa: E402
 from servicekit.clock import SHANGHAI, set_clock_file  # noqa: E402
 from servicekit.tenants import CITY, DISTRICTS  # noqa: E402
-from services.applications.domain import CONDITIONS  # noqa: E402
 
 SERVICE = "applications"
 SERVICE_CLASS = "services.applications.service:ApplicationsService"
@@ -420,7 +420,7 @@ class Run:
 
     def notice(self, caller: Caller, batch: list[str]) -> dict[str, Any]:
         """A batch shortlisted (every reviewed one) and put on public notice."""
-        result = caller.call(self._step("shortlist"), CITY_HR, "shortlist",
+        result = caller.call(self._step("shortlist"), CITY_HR, "shortlist_applications",
                              {"application_ids": batch})
         if not all(r["shortlisted"] for r in result):
             raise RuntimeError("an application of the batch was not shortlisted")

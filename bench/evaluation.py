@@ -24,10 +24,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import sessionmaker
 
 from servicekit.auth import Principal
+from servicekit.clock import SHANGHAI, Clock, set_clock_file
+from servicekit.context import Context
 from servicekit.db import UnitOfWork, make_engine
 from servicekit.migrations import upgrade
-from services.evaluation import domain, usecases
+from servicekit.tenants import CITY, get_tenant
+from services.evaluation import domain
 from services.evaluation.models import Assignment, Cycle, CycleStation, Station
+from services.evaluation.usecases import cycles
 
 
 def seed(engine, stations: int, reviewers: int) -> str:
@@ -37,7 +41,8 @@ def seed(engine, stations: int, reviewers: int) -> str:
         conn.execute(insert(Station), [dict(
             id=f"s{i:05d}", plaque_number=f"WH{i:05d}", name=f"Station {i}", station_type="service",
             host_unit_id=f"u{i}", host_unit_name=f"Unit {i}", district="371002",
-            approved_on=date(2024, 1, 1), status="active", status_since=date(2024, 1, 1))
+            approved_on=date(2024, 1, 1), status="active", status_since=date(2024, 1, 1),
+            updated_at=datetime.now(UTC))
             for i in range(stations)])
         conn.execute(insert(Cycle).values(
             id=cycle_id, name="bench", reference_date=date(2026, 6, 30), status="open",
@@ -63,19 +68,22 @@ def main() -> int:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     stations = 50 if args.smoke else args.stations
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/evaluation.sqlite3"
+    folder = tempfile.mkdtemp()
+    url = args.database_url or f"sqlite:///{folder}/evaluation.sqlite3"
     engine = make_engine(url)
     upgrade(engine, "services.evaluation:migrations")
     cycle_id = seed(engine, stations, 5)
-    uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), "evaluation", "371000",
+    uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), "evaluation", CITY,
                      {"actor": "bench", "role": "city_hr"})
+    # The cycle is finalized on 1 July 2026, Weihai time.
+    set_clock_file(f"{folder}/clock", datetime(2026, 7, 1, 9, tzinfo=SHANGHAI))
+    ctx = Context(uow, Principal("bench", "city_hr"), Clock(f"{folder}/clock"), get_tenant(CITY))
     started = time.perf_counter()
     with engine.connect() as conn:
         read = len(conn.execute(select(Assignment.__table__)).all())
     baseline = time.perf_counter() - started
     started = time.perf_counter()
-    result = usecases.finalize_cycle(uow, Principal("bench", "city_hr"), date(2026, 7, 1),
-                                     {"cycle_id": cycle_id, "findings": {}})
+    result = cycles.finalize_cycle(ctx, {"cycle_id": cycle_id, "findings": {}})
     seconds = time.perf_counter() - started
     figures = {"stations": stations, "criterion_scores": stations * 5 * 6,
                "finalize_seconds": round(seconds, 3), "outcomes": result["outcomes"],

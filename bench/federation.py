@@ -1,7 +1,7 @@
 """Federation benchmark: events from a district's vhost to the city's, beside the same within
 one vhost, in the same run.
 
-Two fresh vhosts (the city, 环翠区) federated as deploy/ declares them (deploy/scratch.py). A
+Two fresh vhosts (the city, 环翠区) federated as deploy/ declares them (tests/scratch.py). A
 publisher sends event envelopes as the outbox relay does (publisher confirms, persistent, one
 at a time) to ``applications.events``; a consumer reads a durable queue bound in the city's
 vhost. Each message carries its send time; the consumer notes its arrival time.
@@ -36,10 +36,10 @@ from kombu import Connection, Exchange, Queue  # noqa: E402
 from nameko.amqp.publish import get_producer  # noqa: E402
 
 from deploy.rabbitmq import Management  # noqa: E402
-from deploy.scratch import MANAGEMENT, scratch_topology  # noqa: E402
 from deploy.topology import Topology  # noqa: E402
 from servicekit.envelope import make_envelope  # noqa: E402
 from servicekit.tenants import CITY  # noqa: E402
+from tests.scratch import MANAGEMENT, scratch_topology  # noqa: E402
 
 HUANCUI = "371002"
 EXCHANGE = Exchange("applications.events", type="topic", durable=True)

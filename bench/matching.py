@@ -115,7 +115,7 @@ def corpus(n_experts: int, n_demands: int, seed: int = 2026) -> tuple[list[dict]
     for i in range(n_experts):
         cluster = rng.choice(clusters)
         skills, extra = _expert_text(rng, cluster, terms)
-        sections = sorted(domain.CLUSTERS[cluster].sections)
+        sections = sorted(domain.CLUSTER_SECTIONS[cluster])
         experts.append({
             "id": f"e{i:06d}", "text": f"{extra}\n{skills}",
             "industries": frozenset([cluster, rng.choice(sections)]),

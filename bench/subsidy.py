@@ -34,21 +34,31 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from contracts.events import DemonstrationSelected, StationApproved
+from contracts.rpc import subsidy as contract
 from servicekit.attachments import AttachmentStore
 from servicekit.auth import Principal
 from servicekit.clock import Clock
+from servicekit.context import Context
 from servicekit.db import UnitOfWork, make_engine
 from servicekit.migrations import upgrade
-from servicekit.tenants import CITY
+from servicekit.tenants import CITY, get_tenant
 from servicekit.validation import load
-from services.subsidy import schemas, usecases
 from services.subsidy.models import Grant
+from services.subsidy.usecases import (
+    disbursements,
+    expenditures,
+    funds,
+    grants,
+    stations,
+    supervision,
+)
 
 TARGET_P99_MS = 20.0
 TRANCHES = 3
 EXPENDITURES = 5
 CITY_HR = Principal("bench-hr", "city_hr")
 AUDITOR = Principal("bench-audit", "auditor")
+SYSTEM = Principal("system", "system")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EVIDENCE = [{"filename": "receipt.png", "content_type": "image/png",
              "content_base64": base64.b64encode(PNG).decode()}]
@@ -67,9 +77,11 @@ class Bench:
         self.clock = Clock()
         self.store = AttachmentStore(var / "attachments")
 
-    def uow(self, principal: Principal) -> UnitOfWork:
-        return UnitOfWork(self.sessions, "subsidy", CITY,
-                          {"actor": principal.actor, "role": principal.role})
+    def ctx(self, principal: Principal = SYSTEM) -> Context:
+        """A use case's context in its own unit of work, as one RPC's."""
+        uow = UnitOfWork(self.sessions, "subsidy", CITY,
+                         {"actor": principal.actor, "role": principal.role})
+        return Context(uow, principal, self.clock, get_tenant(CITY), {"store": self.store})
 
     def timed(self, label: str, count: int, step: Callable[[int], Any]) -> dict[str, Any]:
         started = time.perf_counter()
@@ -88,51 +100,46 @@ def run(args: argparse.Namespace, url: str, var: Path) -> dict[str, Any]:
     grant_fen = 10_000_000  # 100,000.00 yuan: 3 tranches and 5 expenditures divide it exactly
 
     def station(i: int) -> None:
-        usecases.record_station(bench.uow(Principal("system", "system")), bench.clock,
-                                StationApproved().load({
-                                    "station_id": f"st-{i}", "application_id": f"app-{i}",
-                                    "plaque_number": f"WH-{i:05d}", "name": f"Station {i}",
-                                    "station_type": "service", "host_unit_id": f"unit-{i}",
-                                    "host_unit_name": "Host", "district": "371002",
-                                    "approved_on": today.isoformat(), "policy_version": "2020",
-                                }))
+        stations.record_station(bench.ctx(), StationApproved().load({
+            "station_id": f"st-{i}", "application_id": f"app-{i}",
+            "plaque_number": f"WH-{i:05d}", "name": f"Station {i}",
+            "station_type": "service", "host_unit_id": f"unit-{i}",
+            "host_unit_name": "Host", "district": "371002",
+            "approved_on": today.isoformat(), "policy_version": "2020"}))
 
     def propose(i: int) -> None:
-        usecases.propose_from_selection(bench.uow(Principal("system", "system")), bench.clock,
-                                        DemonstrationSelected().load({
-                                            "selection_id": f"sel-{i}", "cycle_id": "bench",
-                                            "station_id": f"st-{i}", "district": "371002",
-                                            "proposed_subsidy_fen": grant_fen,
-                                            "provincial": False,
-                                            "confirmed_on": today.isoformat()}))
+        grants.propose_from_selection(bench.ctx(), DemonstrationSelected().load({
+            "selection_id": f"sel-{i}", "cycle_id": "bench", "station_id": f"st-{i}",
+            "district": "371002", "proposed_subsidy_fen": grant_fen, "provincial": False,
+            "confirmed_on": today.isoformat()}))
 
     phases: dict[str, dict[str, Any]] = {}
     phases["stations"] = bench.timed("stations", n, station)
     phases["proposals"] = bench.timed("proposals", n, propose)
-    fund = usecases.set_budget(bench.uow(CITY_HR), CITY_HR, bench.clock, load(
-        schemas.SetBudget(), {"fiscal_year": today.year, "budget": f"{n * 100_000}.00",
-                              "document": "bench budget"}))
+    fund = funds.set_fund_budget(bench.ctx(CITY_HR), load(
+        contract.SetFundBudget(), {"fiscal_year": today.year, "budget": f"{n * 100_000}.00",
+                                   "document": "bench budget"}))
     with bench.sessions() as session:
         grant_of = {g.station_id: g.id for g in session.query(Grant)}
-    grants = [grant_of[f"st-{i}"] for i in range(n)]
+    grant_ids = [grant_of[f"st-{i}"] for i in range(n)]
 
     def approve(i: int) -> None:
-        usecases.approve_grant(bench.uow(CITY_HR), CITY_HR, bench.clock, load(
-            schemas.ApproveGrant(), {"grant_id": grants[i], "document": f"approval {i}"}))
+        grants.approve_grant(bench.ctx(CITY_HR), load(
+            contract.ApproveGrant(), {"grant_id": grant_ids[i], "document": f"approval {i}"}))
 
     def disburse(k: int) -> None:
         i, tranche = divmod(k, TRANCHES)
         amount = ["30000.00", "30000.00", "40000.00"][tranche]
-        usecases.disburse(bench.uow(CITY_HR), CITY_HR, bench.clock, load(schemas.Disburse(), {
-            "grant_id": grants[i], "amount": amount, "payment_reference": f"PAY-{k}",
+        disbursements.disburse_grant(bench.ctx(CITY_HR), load(contract.DisburseGrant(), {
+            "grant_id": grant_ids[i], "amount": amount, "payment_reference": f"PAY-{k}",
             "idempotency_key": f"bench-{k:08d}"}))
 
     def spend(k: int) -> None:
         i, _ = divmod(k, EXPENDITURES)
         host = Principal(f"host-{i}", "host_unit", organisation=f"unit-{i}")
-        usecases.record_expenditure(bench.uow(host), host, bench.clock, bench.store, load(
-            schemas.RecordExpenditure(), {
-                "grant_id": grants[i], "category": "technology_sharing", "amount": "20000.00",
+        expenditures.record_expenditure(bench.ctx(host), load(
+            contract.RecordExpenditure(), {
+                "grant_id": grant_ids[i], "category": "technology_sharing", "amount": "20000.00",
                 "spent_on": today.isoformat(), "description": f"item {k}",
                 "attachments": EVIDENCE}))
 
@@ -157,23 +164,23 @@ def run(args: argparse.Namespace, url: str, var: Path) -> dict[str, Any]:
 
     def baseline() -> None:
         with bench.sessions() as session:
-            session.get(Grant, rng.choice(grants))
+            session.get(Grant, rng.choice(grant_ids))
 
     def grant_balance() -> None:
-        answer = usecases.grant_balance(bench.uow(AUDITOR), AUDITOR, rng.choice(grants))
+        answer = grants.get_grant_balance(bench.ctx(AUDITOR), rng.choice(grant_ids))
         assert answer["spent"] == "100000.00", answer
 
     def fund_balance() -> None:
-        answer = usecases.get_fund(bench.uow(AUDITOR), AUDITOR, fund["fund_id"])
+        answer = funds.get_fund(bench.ctx(AUDITOR), fund["fund_id"])
         assert answer["reconciles"], answer
 
     base = latencies(baseline)
     by_grant = latencies(grant_balance)
     by_fund = latencies(fund_balance)
     started = time.perf_counter()
-    check = usecases.ledger_check(bench.uow(AUDITOR), AUDITOR)
+    check = supervision.check_ledger(bench.ctx(AUDITOR))
     check_seconds = time.perf_counter() - started
-    figures = usecases.get_fund(bench.uow(AUDITOR), AUDITOR, fund["fund_id"])
+    figures = funds.get_fund(bench.ctx(AUDITOR), fund["fund_id"])
     bench.engine.dispose()
     return {
         "grants": n,

@@ -25,17 +25,12 @@ log = logging.getLogger("gateway.audit")
 AUDITED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def note_object(object_id: str) -> None:
-    """Name the object a request acted on, when the route's last parameter does not (e.g.
-    the account of a login)."""
-    g.audit_object_id = object_id
-
-
 def init_app(app: Flask) -> None:
     app.after_request(_record)
 
 
 def _object_id(response: Response) -> str | None:
+    # A view whose route does not name its object sets g.audit_object_id (a login: the account).
     if "audit_object_id" in g:
         return str(g.audit_object_id)
     if response.status_code == 201 and response.is_json:

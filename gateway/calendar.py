@@ -1,6 +1,7 @@
 """The statutory working-day calendar, read by anyone (R7.3; DESIGN.md §6).
 
-The applications service owns the calendar; these routes validate the query and ask it.
+The applications service owns the calendar; these routes validate the query with its contract
+(``contracts.rpc.applications``) and ask it.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE
 
+from contracts.rpc.applications import DateRange, NoticeWindow, NoticeWindowRequest, Workdays
 from gateway import rpc
 from gateway.auth import optional_auth
-from services.applications.schemas import DateRange, NoticeWindowRequest
 
 blp = Blueprint(
     "calendar",
@@ -21,27 +22,6 @@ blp = Blueprint(
     url_prefix="/api/v1/calendar",
     description="Working days by the State Council's holiday arrangements (public).",
 )
-
-
-def _date(description: str) -> fields.String:
-    # The service answers ISO strings; the gateway passes them on unchanged.
-    return fields.String(metadata={"format": "date", "description": description})
-
-
-class Workdays(Schema):
-    start = _date("First day of the range")
-    end = _date("Last day of the range")
-    workdays = fields.List(_date("A working day"), metadata={"description": "In order"})
-
-
-class NoticeWindow(Schema):
-    published_on = _date("Day the notice was published")
-    opens_on = _date("First working day of the window")
-    closes_on = _date("Last working day of the window")
-    closes_at = fields.String(
-        metadata={"format": "date-time", "description": "End of the window (exclusive)"}
-    )
-    working_days = fields.List(_date("A working day of the window"))
 
 
 @blp.route("/workdays")
@@ -52,8 +32,7 @@ class WorkdaysView(MethodView):
     @blp.response(200, Workdays)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Working days from start to end, both inclusive."""
-        payload = DateRange().dump(query)
-        return {**payload, "workdays": rpc.call("applications", "calendar_workdays", payload)}
+        return rpc.call("applications", "list_workdays", DateRange().dump(query))
 
 
 @blp.route("/notice-window")
@@ -63,5 +42,4 @@ class NoticeWindowView(MethodView):
     @blp.response(200, NoticeWindow)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """R7.3: the 5-working-day public-notice window of a notice published that day."""
-        payload = NoticeWindowRequest().dump(query)
-        return rpc.call("applications", "calendar_notice_window", payload)
+        return rpc.call("applications", "get_notice_window", NoticeWindowRequest().dump(query))

@@ -1,8 +1,10 @@
 """The talent and demand databases and the matching platform (Arts 8, 10, 11), at /api/v1.
 
-Thin: each view checks the role, validates the body or query with the matching service's own
-schemas (unknown fields refused), calls the service and shapes its answer. Whose record it
-is (an enterprise's demand, a district's expert, R13.1) the service decides: it owns them.
+Thin: each view checks the role, validates the body or query with the matching contract's
+schemas (contracts.rpc.matching; unknown fields refused), calls the service and documents its
+answer with the contract's answer schemas. Whose record it is (an enterprise's demand, a
+district's expert, R13.1) the service decides: it owns them. Exports are rendered here from
+the rows the service answers.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE
 
+from contracts.rpc import matching as contract
 from gateway import rpc
-from gateway.auth import requires
+from gateway.auth import optional_auth, requires
+from gateway.downloads import download
 from gateway.limits import accepts
 from gateway.paging import page_of
+from servicekit import spreadsheets
 from servicekit.errors import InvalidInput
-from services.matching import schemas as svc
 
 blp = Blueprint(
     "matching",
@@ -40,262 +44,40 @@ def _call(method: str, *args: Any) -> Any:
     return rpc.call("matching", method, *args)
 
 
-# Response shapes (what the service answers, for the OpenAPI document) --------------------------
-
-
-class TalentExpertSchema(Schema):
-    id = fields.String()
-    name = fields.String()
-    titles = fields.List(fields.String())
-    organisation = fields.String()
-    organisation_id = fields.String(allow_none=True)
-    disciplines = fields.List(fields.String())
-    industries = fields.List(fields.String(), metadata={"description": "GB/T 4754 or WH-…"})
-    industry_names = fields.List(fields.String())
-    skills = fields.String()
-    achievements = fields.String()
-    honours = fields.List(fields.String())
-    district = fields.String()
-    district_name = fields.String()
-    talent_level = fields.String()
-    modes = fields.List(fields.String(), metadata={"description": "R8.2"})
-    availability = fields.String()
-    capacity = fields.Integer()
-    consent_to_contact = fields.Boolean()
-    station_id = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    id_number = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    personal_data_masked = fields.Boolean(
-        metadata={"description": "True but for city staff and the expert themself"})
-    created_at = fields.String()
-    updated_at = fields.String()
-
-
-class DemandSchema(Schema):
-    id = fields.String()
-    enterprise_id = fields.String()
-    enterprise_name = fields.String()
-    kind = fields.String(metadata={"description": "R8.1: talent, technology, project, funding"})
-    kind_name = fields.String()
-    title = fields.String()
-    description = fields.String()
-    industry = fields.String()
-    industry_name = fields.String()
-    district = fields.String()
-    district_name = fields.String()
-    budget = fields.String(allow_none=True, metadata={"description": "yuan, two decimals"})
-    modes = fields.List(fields.String())
-    deadline = fields.String()
-    status = fields.String()
-    status_name = fields.String()
-    status_reason = fields.String(allow_none=True)
-    posted_at = fields.String()
-    updated_at = fields.String()
-
-
-class Term(Schema):
-    term = fields.String()
-    weight = fields.Float()
-
-
-class RecommendedExpert(Schema):
-    id = fields.String()
-    name = fields.String()
-    titles = fields.List(fields.String())
-    organisation = fields.String()
-    district = fields.String()
-    talent_level = fields.String()
-    industries = fields.List(fields.String())
-    modes = fields.List(fields.String())
-    honours = fields.List(fields.String())
-
-
-class CollaborationSchema(Schema):
-    id = fields.String()
-    recommendation_id = fields.String()
-    demand_id = fields.String()
-    expert_id = fields.String()
-    enterprise_id = fields.String()
-    station_id = fields.String(allow_none=True, metadata={"description": "the broker"})
-    mode = fields.String()
-    mode_name = fields.String()
-    district = fields.String()
-    industry = fields.String()
-    talent_level = fields.String()
-    status = fields.String()
-    recorded_on = fields.String()
-
-
-class RecommendationSchema(Schema):
-    id = fields.String()
-    demand_id = fields.String()
-    rank = fields.Integer()
-    status = fields.String(metadata={"description": "proposed, published, accepted, declined"})
-    score = fields.Float()
-    text_score = fields.Float(metadata={"description": "BM25 over the expert's profile"})
-    matched_terms = fields.List(fields.Nested(Term))
-    factors = fields.Dict(keys=fields.String(), values=fields.Float(),
-                          metadata={"description": "industry, mode, district, availability, "
-                                    "load: each 0..1"})
-    common_modes = fields.List(fields.String())
-    reason_en = fields.String()
-    reason_zh = fields.String()
-    station_id = fields.String(allow_none=True)
-    expert = fields.Nested(RecommendedExpert)
-    published_at = fields.String(allow_none=True)
-    responded_at = fields.String(allow_none=True)
-    response_reason = fields.String(allow_none=True)
-    collaboration = fields.Nested(CollaborationSchema)
-
-
-class RunSchema(Schema):
-    demand_id = fields.String()
-    run_id = fields.String()
-    index_revision = fields.Integer()
-    recommendations = fields.List(fields.Nested(RecommendationSchema))
-
-
-class PublishedSchema(Schema):
-    demand_id = fields.String()
-    notification_id = fields.String()
-    recommendations = fields.List(fields.Nested(RecommendationSchema))
-
-
-class DemandRecommendations(Schema):
-    demand = fields.Nested(DemandSchema)
-    recommendations = fields.List(fields.Nested(RecommendationSchema))
-
-
-class NotificationSchema(Schema):
-    id = fields.String()
-    enterprise_id = fields.String()
-    demand_id = fields.String()
-    kind = fields.String()
-    subject_zh = fields.String()
-    subject_en = fields.String()
-    body = fields.Dict()
-    created_at = fields.String()
-    read_at = fields.String(allow_none=True)
-
-
-class SettingsSchema(Schema):
-    enterprise_id = fields.String()
-    email = fields.String(allow_none=True)
-    webhook_url = fields.String(allow_none=True)
-    webhook_secret_set = fields.Boolean()
-
-
-class AttemptSchema(Schema):
-    attempt = fields.Integer()
-    at = fields.String()
-    ok = fields.Boolean()
-    detail = fields.String()
-
-
-class DeliverySchema(Schema):
-    id = fields.String()
-    notification_id = fields.String()
-    channel = fields.String()
-    target = fields.String()
-    status = fields.String(metadata={"description": "pending, sending, sent, failed"})
-    attempts = fields.Integer()
-    next_attempt_at = fields.String(allow_none=True)
-    last_error = fields.String(allow_none=True)
-    sent_at = fields.String(allow_none=True)
-    history = fields.List(fields.Nested(AttemptSchema))
-
-
-class TalentMapSchema(Schema):
-    metric = fields.String()
-    filters = fields.Dict()
-    districts = fields.List(fields.Dict())
-    industries = fields.List(fields.Dict())
-    levels = fields.List(fields.Dict())
-    cells = fields.Dict(metadata={"description": "experts, demands and collaborations by "
-                                  "district × industry (× talent level)"})
-
-
-class ImportReport(Schema):
-    rows = fields.Integer()
-    bad_rows = fields.List(fields.Integer())
-    problems = fields.List(fields.Dict())
-    imported = fields.Integer()
-    ids = fields.List(fields.String())
-    dry_run = fields.Boolean()
-
-
-# Requests that the URL completes ---------------------------------------------------------------
-
-
-class Triage(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(("accept", "return", "reject")))
-    reason = fields.String(load_default="")
-
-
-class Reason(Schema):
-    reason = fields.String(required=True)
-
-
-class RecommendRequest(Schema):
-    limit = fields.Integer(load_default=10)
-
-
-class Answer(Schema):
-    mode = fields.String(load_default=None, allow_none=True)
-    reason = fields.String(load_default="")
-
-
-class Decline(Schema):
-    reason = fields.String(load_default="")
-
-
-class ExpertChanges(svc.ExpertFields):
-    """The fields of a profile to change (the others stay)."""
-
-
-class ExportQuery(Schema):
-    format = fields.String(load_default="xlsx", validate=validate.OneOf(("csv", "xlsx")))
-
-
-class TalentMapQuery(svc.TalentMapQuery):
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "svg")))
-
-
 # Talent database -------------------------------------------------------------------------------
 
 
 @blp.route("/experts")
 class Experts(MethodView):
     @requires("city_hr", "district_hr", "expert")
-    @blp.arguments(svc.ExpertFields)
-    @blp.response(201, TalentExpertSchema)
+    @blp.arguments(contract.ExpertFields)
+    @blp.response(201, contract.TalentExpert)
     def post(self, body: dict) -> dict:
         """Register an expert: staff (a district in its own district, R13.1), or an expert
         themself. Phone, ID number (check digit) and email are validated."""
-        return _call("register_expert", svc.ExpertFields().dump(body))
+        return _call("register_expert", contract.ExpertFields().dump(body))
 
     @requires(*READERS, "enterprise", "expert", read=True)
-    @blp.arguments(svc.ExpertQuery, location="query", unknown=RAISE)
-    @blp.response(200, page_of(TalentExpertSchema))
+    @blp.arguments(contract.ExpertQuery, location="query", unknown=RAISE)
+    @blp.response(200, page_of(contract.TalentExpert))
     def get(self, query: dict) -> dict:
         """The talent database; personal data masked but for city staff and the expert."""
-        return _call("list_experts", svc.ExpertQuery().dump(query))
+        return _call("list_experts", contract.ExpertQuery().dump(query))
 
 
 @blp.route("/experts/<expert_id>")
 class ExpertView(MethodView):
     @requires(*READERS, "enterprise", "expert", read=True)
-    @blp.response(200, TalentExpertSchema)
+    @blp.response(200, contract.TalentExpert)
     def get(self, expert_id: str) -> dict:
         return _call("get_expert", {"expert_id": expert_id})
 
     @requires("city_hr", "district_hr", "expert")
-    @blp.arguments(ExpertChanges(partial=True))
-    @blp.response(200, TalentExpertSchema)
+    @blp.arguments(contract.ExpertChanges(partial=True))
+    @blp.response(200, contract.TalentExpert)
     def patch(self, body: dict, expert_id: str) -> dict:
         """Change the fields given; an expert edits only their own profile."""
-        return _call("update_expert", {**ExpertChanges(partial=True).dump(body),
+        return _call("update_expert", {**contract.ExpertChanges(partial=True).dump(body),
                                        "expert_id": expert_id})
 
 
@@ -305,40 +87,41 @@ class ExpertView(MethodView):
 @blp.route("/demands")
 class Demands(MethodView):
     @requires("enterprise")
-    @blp.arguments(svc.DemandFields)
-    @blp.response(201, DemandSchema)
+    @blp.arguments(contract.DemandFields)
+    @blp.response(201, contract.DemandAnswer)
     def post(self, body: dict) -> dict:
         """An enterprise posts a talent, technology, project or funding need (R8.1)."""
-        return _call("post_demand", svc.DemandFields().dump(body))
+        return _call("post_demand", contract.DemandFields().dump(body))
 
     @requires(*READERS, "enterprise", read=True)
-    @blp.arguments(svc.DemandQuery, location="query", unknown=RAISE)
-    @blp.response(200, page_of(DemandSchema))
+    @blp.arguments(contract.DemandQuery, location="query", unknown=RAISE)
+    @blp.response(200, page_of(contract.DemandAnswer))
     def get(self, query: dict) -> dict:
         """An enterprise sees its own; a district its district's (R13.1); the city all."""
-        return _call("list_demands", svc.DemandQuery().dump(query))
+        return _call("list_demands", contract.DemandQuery().dump(query))
 
 
 @blp.route("/demands/<demand_id>")
 class DemandView(MethodView):
     @requires(*READERS, "enterprise", read=True)
-    @blp.response(200, DemandSchema)
+    @blp.response(200, contract.DemandAnswer)
     def get(self, demand_id: str) -> dict:
         return _call("get_demand", {"demand_id": demand_id})
 
     @requires("enterprise")
-    @blp.arguments(svc.DemandFields)
-    @blp.response(200, DemandSchema)
+    @blp.arguments(contract.DemandFields)
+    @blp.response(200, contract.DemandAnswer)
     def put(self, body: dict, demand_id: str) -> dict:
         """The enterprise corrects a demand sent back to it; it is posted again."""
-        return _call("revise_demand", {**svc.DemandFields().dump(body), "demand_id": demand_id})
+        return _call("revise_demand", {**contract.DemandFields().dump(body),
+                                       "demand_id": demand_id})
 
 
 @blp.route("/demands/<demand_id>/triage")
 class TriageView(MethodView):
     @requires(*STAFF)
-    @blp.arguments(Triage)
-    @blp.response(200, DemandSchema)
+    @blp.arguments(contract.DemandTriageBody)
+    @blp.response(200, contract.DemandAnswer)
     def post(self, body: dict, demand_id: str) -> dict:
         """City or own-district staff (R13.1) accept into matching, send back, or reject."""
         return _call("triage_demand", {"demand_id": demand_id, **body})
@@ -347,8 +130,8 @@ class TriageView(MethodView):
 @blp.route("/demands/<demand_id>/close")
 class CloseView(MethodView):
     @requires("enterprise", *STAFF)
-    @blp.arguments(Reason)
-    @blp.response(200, DemandSchema)
+    @blp.arguments(contract.DemandCloseBody)
+    @blp.response(200, contract.DemandAnswer)
     def post(self, body: dict, demand_id: str) -> dict:
         return _call("close_demand", {"demand_id": demand_id, **body})
 
@@ -356,29 +139,24 @@ class CloseView(MethodView):
 @blp.route("/demands/<demand_id>/recommendations")
 class RecommendationsView(MethodView):
     @requires(*READERS, "enterprise", read=True)
-    @blp.response(200, DemandRecommendations)
+    @blp.response(200, contract.DemandRecommendations)
     def get(self, demand_id: str) -> dict:
         """Staff see the proposals; the enterprise what was published to it."""
         return _call("list_recommendations", {"demand_id": demand_id})
 
     @requires(*STAFF)
-    @blp.arguments(RecommendRequest)
-    @blp.response(201, RunSchema)
+    @blp.arguments(contract.RecommendExpertsBody)
+    @blp.response(201, contract.RecommendationRun)
     def post(self, body: dict, demand_id: str) -> dict:
         """Run the engine: the best experts, each with its matched terms, fit and score."""
-        return _call("recommend", {"demand_id": demand_id, **body})
-
-
-class PublishRequest(Schema):
-    expert_ids = fields.List(fields.String(), load_default=None, allow_none=True)
-    station_id = fields.String(load_default=None, allow_none=True)
+        return _call("recommend_experts", {"demand_id": demand_id, **body})
 
 
 @blp.route("/demands/<demand_id>/recommendations/publish")
 class PublishView(MethodView):
     @requires(*STAFF)
-    @blp.arguments(PublishRequest)
-    @blp.response(200, PublishedSchema)
+    @blp.arguments(contract.PublishRecommendationsBody)
+    @blp.response(200, contract.PublishedRecommendations)
     def post(self, body: dict, demand_id: str) -> dict:
         """Publish the proposals (all, or those named) to the enterprise: inbox, email and
         webhook; optionally name the station that brokered them."""
@@ -386,15 +164,16 @@ class PublishView(MethodView):
 
 
 def _answer(decision: str, demand_id: str, recommendation_id: str, body: dict) -> dict:
-    return _call("respond", {"recommendation_id": recommendation_id, "demand_id": demand_id,
-                             "decision": decision, **body})
+    return _call("answer_recommendation", {"recommendation_id": recommendation_id,
+                                           "demand_id": demand_id, "decision": decision,
+                                           **body})
 
 
 @blp.route("/demands/<demand_id>/recommendations/<recommendation_id>/accept")
 class AcceptView(MethodView):
     @requires("enterprise")
-    @blp.arguments(Answer)
-    @blp.response(200, RecommendationSchema)
+    @blp.arguments(contract.AcceptRecommendationBody)
+    @blp.response(200, contract.AcceptedRecommendation)
     def post(self, body: dict, demand_id: str, recommendation_id: str) -> dict:
         """Accept once: a collaboration in a mode both sides accept (R8.2), credited to the
         brokering station (it counts in its evaluation, R16.1)."""
@@ -404,8 +183,8 @@ class AcceptView(MethodView):
 @blp.route("/demands/<demand_id>/recommendations/<recommendation_id>/decline")
 class DeclineView(MethodView):
     @requires("enterprise")
-    @blp.arguments(Decline)
-    @blp.response(200, RecommendationSchema)
+    @blp.arguments(contract.DeclineRecommendationBody)
+    @blp.response(200, contract.RecommendationAnswer)
     def post(self, body: dict, demand_id: str, recommendation_id: str) -> dict:
         return _answer("decline", demand_id, recommendation_id, body)
 
@@ -413,10 +192,10 @@ class DeclineView(MethodView):
 @blp.route("/collaborations")
 class Collaborations(MethodView):
     @requires(*READERS, "enterprise", "expert", read=True)
-    @blp.arguments(svc.CollaborationQuery, location="query", unknown=RAISE)
-    @blp.response(200, page_of(CollaborationSchema))
+    @blp.arguments(contract.CollaborationQuery, location="query", unknown=RAISE)
+    @blp.response(200, page_of(contract.CollaborationAnswer))
     def get(self, query: dict) -> dict:
-        return _call("list_collaborations", svc.CollaborationQuery().dump(query))
+        return _call("list_collaborations", contract.CollaborationQuery().dump(query))
 
 
 # The enterprise inbox --------------------------------------------------------------------------
@@ -425,17 +204,17 @@ class Collaborations(MethodView):
 @blp.route("/notifications")
 class Notifications(MethodView):
     @requires("enterprise", "city_hr", read=True)
-    @blp.arguments(svc.NotificationQuery, location="query", unknown=RAISE)
-    @blp.response(200, page_of(NotificationSchema))
+    @blp.arguments(contract.NotificationQuery, location="query", unknown=RAISE)
+    @blp.response(200, page_of(contract.NotificationAnswer))
     def get(self, query: dict) -> dict:
         """The enterprise's inbox, newest first."""
-        return _call("list_notifications", svc.NotificationQuery().dump(query))
+        return _call("list_notifications", contract.NotificationQuery().dump(query))
 
 
 @blp.route("/notifications/<notification_id>/read")
 class ReadView(MethodView):
     @requires("enterprise")
-    @blp.response(200, NotificationSchema)
+    @blp.response(200, contract.NotificationAnswer)
     def post(self, notification_id: str) -> dict:
         return _call("mark_notification_read", {"notification_id": notification_id})
 
@@ -443,13 +222,13 @@ class ReadView(MethodView):
 @blp.route("/notifications/settings")
 class SettingsView(MethodView):
     @requires("enterprise")
-    @blp.response(200, SettingsSchema)
+    @blp.response(200, contract.NotificationSettingsAnswer)
     def get(self) -> dict:
         return _call("get_notification_settings")
 
     @requires("enterprise")
-    @blp.arguments(svc.NotificationSettings)
-    @blp.response(200, SettingsSchema)
+    @blp.arguments(contract.NotificationSettings)
+    @blp.response(200, contract.NotificationSettingsAnswer)
     def put(self, body: dict) -> dict:
         """Where notifications go: an email address and a webhook signed with HMAC-SHA256
         (header X-Talent-Signature) by a secret that is never read back."""
@@ -459,11 +238,11 @@ class SettingsView(MethodView):
 @blp.route("/notifications/deliveries")
 class DeliveriesView(MethodView):
     @requires("enterprise", "city_hr", read=True)
-    @blp.arguments(svc.DeliveryQuery, location="query", unknown=RAISE)
-    @blp.response(200, page_of(DeliverySchema))
+    @blp.arguments(contract.DeliveryQuery, location="query", unknown=RAISE)
+    @blp.response(200, page_of(contract.DeliveryAnswer))
     def get(self, query: dict) -> dict:
         """Each email and webhook delivery: its state and every attempt."""
-        return _call("list_deliveries", svc.DeliveryQuery().dump(query))
+        return _call("list_deliveries", contract.DeliveryQuery().dump(query))
 
 
 # The talent map --------------------------------------------------------------------------------
@@ -478,17 +257,18 @@ def _svg_wanted(query: dict) -> bool:
 
 @blp.route("/talent-map")
 class TalentMapView(MethodView):
-    @requires(read=True)
-    @blp.arguments(TalentMapQuery, location="query", unknown=RAISE)
-    @blp.response(200, TalentMapSchema)
+    # Public (Art 8(2): the stations help draw the talent map for the public): counts only.
+    @optional_auth
+    @blp.arguments(contract.TalentMapView, location="query", unknown=RAISE)
+    @blp.response(200, contract.TalentMapAnswer)
     def get(self, query: dict) -> Any:
         """Experts, demands and collaborations by district × industry × talent level
         (Art 8(2)): counts only. JSON, or with ``format=svg`` (or Accept: image/svg+xml) a
         picture of Weihai's districts coloured by the chosen metric."""
-        payload = svc.TalentMapQuery().dump({k: v for k, v in query.items() if k != "format"})
+        payload = contract.TalentMapQuery().dump({k: v for k, v in query.items() if k != "format"})
         if _svg_wanted(query):
-            return Response(_call("talent_map_svg", payload), mimetype="image/svg+xml")
-        return _call("talent_map", payload)
+            return Response(_call("render_talent_map", payload), mimetype="image/svg+xml")
+        return _call("get_talent_map", payload)
 
 
 # Imports and exports ---------------------------------------------------------------------------
@@ -511,19 +291,24 @@ def _upload(kind: str) -> dict:
     })
 
 
+def render_export(exported: dict, fmt: str) -> tuple[bytes, str]:
+    """The rows of an ``export_records`` answer as a file, by the platform's one renderer."""
+    kind = exported["kind"]
+    rows = [contract.export_cells(row) for row in exported["rows"]]
+    return spreadsheets.render(fmt, contract.EXPORT_COLUMNS[kind], rows, sheet=kind)
+
+
 def _download(kind: str, query: dict) -> Response:
-    exported = _call("export", {"kind": kind, "format": query["format"]})
-    return Response(
-        base64.b64decode(exported["content"]), mimetype=exported["media_type"],
-        headers={"Content-Disposition": f'attachment; filename="{exported["filename"]}"'},
-    )
+    exported = _call("export_records", {"kind": kind})
+    content, media_type = render_export(exported, query["format"])
+    return download(content, media_type, f"{kind}-{exported['as_of']}.{query['format']}")
 
 
 @blp.route("/experts/import")
 class ExpertImport(MethodView):
     @requires(*STAFF)
     @accepts("multipart/form-data", max_bytes=MAX_UPLOAD)
-    @blp.response(200, ImportReport)
+    @blp.response(200, contract.ImportReport)
     def post(self) -> dict:
         """Import experts from .xlsx or .csv (field ``file``; ``dry_run=true`` only checks):
         all rows or none; a bad row is reported with its field and reason (422). Larger
@@ -534,7 +319,7 @@ class ExpertImport(MethodView):
 @blp.route("/experts/export")
 class ExpertExport(MethodView):
     @requires(*READERS, read=True)
-    @blp.arguments(ExportQuery, location="query", unknown=RAISE)
+    @blp.arguments(contract.ExportQuery, location="query", unknown=RAISE)
     @blp.response(200, description="The file", content_type="application/octet-stream")
     def get(self, query: dict) -> Response:
         """The talent database as .xlsx or .csv, personal data masked as the caller sees it."""
@@ -545,7 +330,7 @@ class ExpertExport(MethodView):
 class DemandImport(MethodView):
     @requires("enterprise", *STAFF)
     @accepts("multipart/form-data", max_bytes=MAX_UPLOAD)
-    @blp.response(200, ImportReport)
+    @blp.response(200, contract.ImportReport)
     def post(self) -> dict:
         """Import demands (staff name each row's enterprise); all rows or none."""
         return _upload("demands")
@@ -554,7 +339,7 @@ class DemandImport(MethodView):
 @blp.route("/demands/export")
 class DemandExport(MethodView):
     @requires(*READERS, "enterprise", read=True)
-    @blp.arguments(ExportQuery, location="query", unknown=RAISE)
+    @blp.arguments(contract.ExportQuery, location="query", unknown=RAISE)
     @blp.response(200, description="The file", content_type="application/octet-stream")
     def get(self, query: dict) -> Response:
         return _download("demands", query)

@@ -32,9 +32,6 @@ from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownServic
 from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
-# nameko rebuilds a remote error as its own class only if this process has imported it (each
-# DomainError subclass registers itself when defined); the calendar's is outside errors.py.
-import servicekit.calendar  # noqa: F401
 from gateway.auth import current_principal
 from gateway.errors import ServiceUnavailable, UpstreamError, request_language
 from servicekit.config import tenant_of
@@ -63,7 +60,17 @@ class _Proxy(ClusterRpcProxy):
         worker_ctx = WorkerContext(
             self._worker_ctx.container, service=None, entrypoint=self.Dummy, data=dict(context)
         )
-        return getattr(ServiceProxy(worker_ctx, service, self._reply_listener), method)(*args)
+        method_proxy = getattr(ServiceProxy(worker_ctx, service, self._reply_listener), method)
+        reply = method_proxy.call_async(*args)
+        try:
+            return reply.result()
+        except RemoteError:
+            # nameko rebuilds only the error classes this process imported; any other domain
+            # error is rebuilt from the payload it travelled in, with its own status.
+            refusal = DomainError.from_remote(reply.resp_body["error"])
+            if refusal is None:
+                raise
+            raise refusal from None
 
 
 class RpcPool:

@@ -1,6 +1,6 @@
 """The one calling convention of every use case: ``usecase(ctx, data)``.
 
-A service's entrypoint builds a :class:`Context` from its worker's dependencies (``self.ctx``
+A service's entrypoint builds a :class:`Context` from its worker's dependencies (``self.context()``
 on :class:`servicekit.base.KitService`) and passes it on; a use case reads the unit of work,
 the caller, the clock and the tenant from it and nothing from nameko.
 """

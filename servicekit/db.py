@@ -5,26 +5,26 @@ adds outbox events and audit records, and calls ``commit()``; leaving the block 
 commit rolls everything back. The commit happens inside the worker, before nameko replies or
 acks, so a reply or an ack never precedes the data it reports.
 
-SQLite and PostgreSQL go through the same code. SQLite gets WAL, foreign keys and an explicit
-BEGIN (pysqlite's own transaction handling would run the first SELECTs outside it).
+SQLite and PostgreSQL go through the same code (engines: ``servicekit.engines``).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, bindparam, create_engine, event, insert, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from servicekit.config import database_url, tenant_of
+from servicekit.engines import make_engine
 from servicekit.envelope import make_envelope
 from servicekit.logs import correlation_from
+from servicekit.migrations import upgrade
+from servicekit.outbox import OutboxRelay
 from servicekit.tables import audit_log, outbox, processed_events
 
 log = logging.getLogger(__name__)
@@ -42,32 +42,6 @@ _SELECT_PROCESSED = select(processed_events.c.event_id).where(
 
 class AlreadyProcessed(Exception):
     """This handler has already applied this event; the redelivery is acknowledged unchanged."""
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their folder created and WAL switched on."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin",
-                                                                          "BEGIN"))
-
-    return engine
 
 
 class UnitOfWork:
@@ -199,9 +173,6 @@ class Database(DependencyProvider):
         self._units: dict[Any, UnitOfWork] = {}
 
     def setup(self) -> None:
-        from servicekit.migrations import upgrade
-        from servicekit.outbox import OutboxRelay
-
         config = self.container.config
         self.service = self.container.service_name
         self.tenant = tenant_of(config)

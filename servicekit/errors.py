@@ -1,22 +1,28 @@
 """Typed domain errors that cross RPC intact and map to one HTTP status at the gateway.
 
-Each error carries a stable ``code``, a message in Chinese and in English, and ``details``.
-Every subclass registers itself with nameko's ``deserialize_to_instance``, so the gateway's
-RPC proxy receives the same class back instead of a bare RemoteError.
+Each error carries a stable ``code``, a message in Chinese and in English, ``details`` and
+its HTTP ``status``, all in its args, so all of it travels in nameko's remote error payload.
+A caller that has imported the class gets the same class back (every subclass registers
+itself with nameko's ``deserialize_to_instance``); a caller that has not (the gateway never
+imports a service's errors) rebuilds it from the payload with ``DomainError.from_remote``, as
+a ``DomainError`` with the same code, messages, details and status. So no process has to
+import an error's module just to map it.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
 
 
 class DomainError(Exception):
-    """A request the domain refuses; never a crash. ``status`` is the HTTP status it maps to."""
+    """A request the domain refuses; never a crash. ``status`` is the HTTP status it maps to:
+    the class's, unless given (as a rebuilt remote error's is)."""
 
-    status: ClassVar[int] = 400
+    status: int = 400
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -28,12 +34,16 @@ class DomainError(Exception):
         message_en: str,
         message_zh: str,
         details: dict[str, Any] | str | None = None,
+        status: int | str | None = None,
     ) -> None:
         # nameko stringifies every non-text argument it serializes; details travel as JSON
-        # so that numbers and lists arrive as they left.
+        # so that numbers and lists arrive as they left, and the status as its digits.
         if isinstance(details, str):
             details = json.loads(details)
-        super().__init__(code, message_en, message_zh, json.dumps(details or {}, default=str))
+        if status is not None:
+            self.status = int(status)
+        super().__init__(code, message_en, message_zh, json.dumps(details or {}, default=str),
+                         str(self.status))
         self.code = code
         self.message_en = message_en
         self.message_zh = message_zh
@@ -45,6 +55,25 @@ class DomainError(Exception):
     def to_dict(self, language: str = "en") -> dict[str, Any]:
         message = self.message_zh if language.startswith("zh") else self.message_en
         return {"code": self.code, "message": message, "details": self.details}
+
+    @classmethod
+    def from_remote(cls, error: Mapping[str, Any]) -> DomainError | None:
+        """The DomainError a nameko error payload (``exc_type``, ``exc_args``…) describes, or
+        None when it describes something else (a bug in the service, not a refusal)."""
+        args = error.get("exc_args")
+        if not isinstance(args, list) or len(args) != 5 or not all(
+                isinstance(arg, str) for arg in args):
+            return None
+        code, message_en, message_zh, details, status = args
+        if not (code and status.isdigit() and 400 <= int(status) < 600):
+            return None
+        try:
+            parsed = json.loads(details)
+        except ValueError:
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        return cls(code, message_en, message_zh, parsed, int(status))
 
 
 class InvalidInput(DomainError):

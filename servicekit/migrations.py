@@ -11,6 +11,7 @@ from alembic.config import Config
 from eventlet.semaphore import Semaphore
 from sqlalchemy import Engine, MetaData
 
+from servicekit.engines import make_engine
 from servicekit.tables import metadata as kit_metadata
 
 KIT_VERSIONS = Path(__file__).with_name("kit_migrations")
@@ -45,8 +46,6 @@ def upgrade(engine: Engine, script_location: str, revision: str = "heads") -> No
 
 def run_env(service_metadata: MetaData) -> None:
     """The body of every service's migrations/env.py (online mode only: we migrate live DBs)."""
-    from servicekit.db import make_engine
-
     engine = context.config.attributes.get("engine") or make_engine(
         context.config.get_main_option("sqlalchemy.url")
     )

@@ -176,7 +176,7 @@ def load_applications(demo: Demo) -> dict[str, Any]:
     first = [reviewed(units[i], total) for i, total in
              [(2, 92), (0, 88), (12, 85), (4, 81), (5, 76), (10, 58)]]
     ids = [a["id"] for a in first]
-    city.shortlist({"application_ids": ids, "top": 5})
+    city.shortlist_applications({"application_ids": ids, "top": 5})
     demo.at(date(2024, 9, 13))
     notice = city.publish_notice({"application_ids": ids[:5]})
     objection = demo.app("public").file_objection({
@@ -218,7 +218,7 @@ def load_current_applications(demo: Demo, first: dict[str, Any]) -> None:
     reviewing = at_city(units[3])
     city.form_panel({"application_id": reviewing["id"], "expert_ids": experts[3:6]})  # review
     second = [reviewed(units[1], 90), reviewed(units[8], 83)]
-    city.shortlist({"application_ids": [a["id"] for a in second]})   # shortlisted
+    city.shortlist_applications({"application_ids": [a["id"] for a in second]})  # shortlisted
     _open_notice(demo, [second[0]["id"]])
     demo.clock_file.unlink(missing_ok=True)
 
@@ -261,7 +261,7 @@ def load_evaluation(demo: Demo, stations: list[dict]) -> dict[str, Any]:
 
     demo.at(date(2026, 9, 28))
     for station in stations:
-        _eventually(lambda s=station: evaluation("city_hr").station_profile(
+        _eventually(lambda s=station: evaluation("city_hr").get_station_profile(
             {"station_id": s["id"]}), "station_approved → evaluation")
     kinds = ["lecture", "exchange_matchmaking", "site_visit", "roadshow", "salon", "training"]
     for station, count in ((excellent, 18), (passing, 8), (failing, 1)):
@@ -329,13 +329,13 @@ def load_matching(demo: Demo, station: dict) -> dict[str, Any]:
         demands[key] = enterprise.post_demand({**demand["request"], "deadline": deadline})["id"]
         city.triage_demand({"demand_id": demands[key], "action": "accept"})
     carbon = demands["carbon_forming"]
-    city.recommend({"demand_id": carbon, "limit": 5})
+    city.recommend_experts({"demand_id": carbon, "limit": 5})
     city.publish_recommendations({"demand_id": carbon, "station_id": station["id"]})
     enterprise = matching("enterprise", organisation=DEMANDS["carbon_forming"]["enterprise_id"])
     by_expert = {r["expert"]["id"]: r["id"] for r in
                  enterprise.list_recommendations({"demand_id": carbon})["recommendations"]}
-    enterprise.respond({"recommendation_id": by_expert[experts["wang_cf"]],
-                        "decision": "accept", "mode": "joint_development"})
+    enterprise.answer_recommendation({"recommendation_id": by_expert[experts["wang_cf"]],
+                                      "decision": "accept", "mode": "joint_development"})
     demo.say(f"{len(experts)} experts, {len(demands)} demands of the four kinds; "
              f"a collaboration brokered by {station['name']}")
     return {"expert": experts["wang_cf"], "enterprise": DEMANDS["carbon_forming"]["enterprise_id"]}
@@ -352,13 +352,13 @@ def load_subsidy(demo: Demo, station: dict) -> None:
         return demo.as_(role, **binding).subsidy
 
     city = subsidy("city_hr")
-    city.fund_set_budget({"fiscal_year": today.year, "budget": "2000000.00",
+    city.set_fund_budget({"fiscal_year": today.year, "budget": "2000000.00",
                           "document": f"威财预〔{today.year}〕12号", "note": "市人才工作专项资金"})
     proposed = _eventually(lambda: _proposed_grant(city, station["id"]),
                            "demonstration_selected → subsidy")
-    city.grant_approve({"grant_id": proposed["grant_id"],
+    city.approve_grant({"grant_id": proposed["grant_id"],
                         "document": f"威人社字〔{today.year}〕21号"})
-    city.grant_disburse({"grant_id": proposed["grant_id"], "amount": "90000.00",
+    city.disburse_grant({"grant_id": proposed["grant_id"], "amount": "90000.00",
                          "payment_reference": f"ICBC-{today:%Y%m%d}-0001",
                          "idempotency_key": "demo-tranche-0001"})
     unit = subsidy("host_unit", organisation=station["host_unit_id"])
@@ -366,21 +366,21 @@ def load_subsidy(demo: Demo, station: dict) -> None:
                  "content_base64": base64.b64encode(PDF).decode()}]
     for category, amount, text in (("academic_discussion", "12000.00", "海洋新材料学术沙龙"),
                                    ("infrastructure", "30000.00", "驿站会客室改造")):
-        unit.expenditure_record({"grant_id": proposed["grant_id"], "category": category,
+        unit.record_expenditure({"grant_id": proposed["grant_id"], "category": category,
                                  "amount": amount, "spent_on": today.isoformat(),
                                  "description": text, "attachments": evidence})
     try:
-        unit.expenditure_record({"grant_id": proposed["grant_id"], "category": "banquet",
+        unit.record_expenditure({"grant_id": proposed["grant_id"], "category": "banquet",
                                  "amount": "800.00", "spent_on": today.isoformat(),
                                  "description": "招待宴请", "attachments": evidence})
     except InvalidInput as refused:
         demo.say(f"a banquet is refused as it should be (R9.3): {refused.message_en}")
     district = subsidy("district_hr", district=station["district"])
-    district.fund_set_budget({"fiscal_year": today.year, "district": station["district"],
+    district.set_fund_budget({"fiscal_year": today.year, "district": station["district"],
                               "budget": "300000.00", "document": f"高区财〔{today.year}〕3号"})
-    venue = district.grant_propose({"station_id": station["id"], "amount": "20000.00",
+    venue = district.propose_grant({"station_id": station["id"], "amount": "20000.00",
                                     "purpose": "venue_subsidy"})
-    district.grant_approve({"grant_id": venue["grant_id"],
+    district.approve_grant({"grant_id": venue["grant_id"],
                             "document": f"高区人社〔{today.year}〕5号"})
     demo.say(f"city talent fund {today.year}: 2,000,000.00 yuan; demonstration grant "
              f"150,000.00 approved for {station['name']}, 90,000.00 paid, 42,000.00 spent; "
@@ -388,7 +388,7 @@ def load_subsidy(demo: Demo, station: dict) -> None:
 
 
 def _proposed_grant(city: Any, station_id: str) -> dict:
-    grants = city.grant_list({"status": "proposed", "station_id": station_id})["items"]
+    grants = city.list_grants({"status": "proposed", "station_id": station_id})["items"]
     if not grants:
         raise NotFound("grant.not_found", "not yet", "尚未", {})
     return grants[0]

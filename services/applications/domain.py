@@ -11,26 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from contracts.events import STATION_TYPES
+from contracts.rpc.applications import CONDITIONS, HOST_CATEGORIES
 from servicekit.errors import Conflict, InvalidInput
 from servicekit.tenants import CITY, DISTRICTS
 
-# Art 5: host categories, and which station type each may host (R5.2).
-HOST_CATEGORIES: dict[str, str] = {
-    "university": "高等院校",
-    "research_institute": "科研院所",
-    "key_enterprise": "产业集群重点企业",
-    "industrial_park": "产业园区",
-    "maker_space": "众创空间",
-    "incubator": "孵化器",
-    "entrepreneurship_base": "大众创业基地",
-    "maker_street": "创客街区",
-    "industry_association": "行业协会",
-    "tech_intermediary": "科技中介机构",
-    "talent_apartment": "人才公寓",
-    "leisure_venue": "主题休闲场所",
-    "talent_service_agency": "人才服务机构",
-    "hr_intermediary": "人力资源中介机构",
-}
 STATION_TYPE_NAMES = {
     "innovation": "创新型",
     "entrepreneurship": "创业型",
@@ -48,23 +32,6 @@ ALLOWED_HOSTS: dict[str, frozenset[str]] = {
 }
 # R7.1: universities and research institutes apply to the city directly, as city-level units do.
 CITY_DIRECT_CATEGORIES = frozenset({"university", "research_institute"})
-
-# Art 6: the four conditions, all required (R6.1).
-CONDITIONS: dict[str, str] = {
-    "commitment": "依托单位重视人才工作，具备场地设施并承担建设运营经费",
-    "environment": "周边产业集聚，具备创新研发能力和技术、项目、成果转化、咨询培训等需求",
-    "experts": "已联系或合作一批专家人才，定期开展交流活动",
-    "management": "有管理制度、管理机构、服务体系和工作人员",
-}
-# Art 8: the six functions a station plans.
-FUNCTIONS: dict[str, str] = {
-    "exchange_matchmaking": "交流对接",
-    "flexible_recruitment": "柔性引才",
-    "consulting_window": "咨询服务窗口",
-    "leisure_health": "休闲康养基地",
-    "commercialisation": "成果转化桥梁",
-    "social_space": "社交空间",
-}
 
 MIN_PANEL = 3
 TRIM_FROM = 5  # trimmed mean (drop one highest, one lowest) from this many scores on

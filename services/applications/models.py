@@ -1,4 +1,8 @@
-"""Tables of the applications service's own database."""
+"""Tables of the applications service's own database.
+
+The read-only properties are the values an answer carries that are not columns (a name looked
+up, an amount formatted), so that the contract's answer schemas dump these objects directly.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.models import NAMING_CONVENTION, UtcDateTime
+from servicekit.money import fen_to_yuan
+from services.applications import domain
 
 
 class Base(DeclarativeBase):
@@ -38,6 +44,14 @@ class CalendarYear(Base):
     days: Mapped[list[CalendarDay]] = relationship(
         back_populates="calendar_year", cascade="all, delete-orphan"
     )
+
+    @property
+    def holidays(self) -> list[date]:
+        return sorted(d.day for d in self.days if d.kind == "holiday")
+
+    @property
+    def workdays(self) -> list[date]:
+        return sorted(d.day for d in self.days if d.kind == "workday")
 
 
 class CalendarDay(Base):
@@ -91,6 +105,14 @@ class HostUnit(Base):
     address: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
+    @property
+    def category_name(self) -> str:
+        return domain.HOST_CATEGORIES[self.category]
+
+    @property
+    def route(self) -> str:
+        return domain.route_of(self.category, self.district, self.city_level)
+
 
 class Attachment(Base):
     __tablename__ = "attachments"
@@ -131,6 +153,24 @@ class Application(Base):
     history: Mapped[list[ApplicationHistory]] = relationship(
         order_by="ApplicationHistory.id", cascade="all, delete-orphan"
     )
+    panel_members: Mapped[list[PanelMember]] = relationship(order_by="PanelMember.expert_id")
+
+    @property
+    def host_unit_name(self) -> str:
+        return self.host_unit.name
+
+    @property
+    def status_name(self) -> str:
+        return domain.STATUS_NAMES[self.status]
+
+    @property
+    def committed_funding(self) -> str:
+        return fen_to_yuan(self.committed_funding_fen)
+
+    @property
+    def panel(self) -> list[str]:
+        """The experts who score it: the members who have not declined (R7.2)."""
+        return [m.expert_id for m in self.panel_members if m.declined_at is None]
 
 
 class ApplicationHistory(Base):
@@ -183,6 +223,9 @@ class PanelMember(Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
     expert_id: Mapped[str] = mapped_column(ForeignKey("review_experts.id"), primary_key=True)
     assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # An expert who declared a conflict: kept, with the reason, but no longer scores (R7.2).
+    declined_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    decline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Review(Base):
@@ -220,6 +263,12 @@ class Notice(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     items: Mapped[list[NoticeItem]] = relationship(cascade="all, delete-orphan")
+    objections: Mapped[list[Objection]] = relationship(order_by="Objection.filed_at",
+                                                       viewonly=True)
+
+    @property
+    def applications(self) -> list[NoticeItem]:
+        return self.items
 
 
 class NoticeItem(Base):
@@ -228,6 +277,35 @@ class NoticeItem(Base):
     notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), primary_key=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
     application: Mapped[Application] = relationship(lazy="joined")
+
+    # What a notice shows of each application (its unit's district, not the application's).
+    @property
+    def number(self) -> str:
+        return self.application.number
+
+    @property
+    def station_name(self) -> str:
+        return self.application.station_name
+
+    @property
+    def station_type(self) -> str:
+        return self.application.station_type
+
+    @property
+    def host_unit_name(self) -> str:
+        return self.application.host_unit.name
+
+    @property
+    def district(self) -> str:
+        return self.application.host_unit.district
+
+    @property
+    def status(self) -> str:
+        return self.application.status
+
+    @property
+    def score(self) -> str | None:
+        return self.application.score
 
 
 class Objection(Base):
@@ -245,6 +323,14 @@ class Objection(Base):
     finding: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    @property
+    def name(self) -> str | None:
+        return self.objector_name
+
+    @property
+    def contact(self) -> str | None:
+        return self.objector_contact
 
 
 class Station(Base):
@@ -267,6 +353,10 @@ class Station(Base):
     history: Mapped[list[StationHistory]] = relationship(
         order_by="StationHistory.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def host_unit_name(self) -> str:
+        return self.host_unit.name
 
 
 class StationHistory(Base):

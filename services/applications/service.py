@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
+from contracts.rpc import applications as contract
 from servicekit.attachments import AttachmentStore, decode_base64
 from servicekit.base import KitService, rpc
 from servicekit.calendar import YearData
@@ -11,7 +10,16 @@ from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler
 from servicekit.validation import load
-from services.applications import handover, schemas, usecases
+from services.applications.usecases import (
+    applications,
+    calendar,
+    handover,
+    host_units,
+    notices_objections,
+    panels_reviews,
+    policies,
+    stations,
+)
 
 
 class ApplicationsService(KitService):
@@ -21,74 +29,72 @@ class ApplicationsService(KitService):
     # calendar (R7.3)
 
     @rpc
-    def calendar_register_year(self, request: dict) -> dict:
-        data = load(schemas.RegisterCalendarYear(), request)
+    def register_calendar_year(self, request: dict) -> dict:
+        data = load(contract.RegisterCalendarYear(), request)
         year = YearData(data["year"], frozenset(data["holidays"]), frozenset(data["workdays"]))
-        return usecases.register_calendar_year(self.db, self.caller, year)
+        return calendar.register_calendar_year(self.context(), year)
 
     @rpc
-    def calendar_workdays(self, request: dict) -> list[str]:
-        data = load(schemas.DateRange(), request)
-        return [d.isoformat() for d in usecases.workdays(self.db, data["start"], data["end"])]
+    def list_workdays(self, request: dict) -> dict:
+        data = load(contract.DateRange(), request)
+        return calendar.list_workdays(self.context(), data["start"], data["end"])
 
     @rpc
-    def calendar_notice_window(self, request: dict) -> dict:
-        data = load(schemas.NoticeWindowRequest(), request)
-        window = usecases.notice_window(self.db, data["published_on"])
-        return schemas.NoticeWindow().dump(asdict(window))
+    def get_notice_window(self, request: dict) -> dict:
+        data = load(contract.NoticeWindowRequest(), request)
+        return calendar.get_notice_window(self.context(), data["published_on"])
 
     # policy versions (R18.1)
 
     @rpc
     def register_policy_version(self, request: dict) -> dict:
-        data = load(schemas.RegisterPolicyVersion(), request)
-        return usecases.register_policy_version(self.db, self.caller, data)
+        data = load(contract.RegisterPolicyVersion(), request)
+        return policies.register_policy_version(self.context(), data)
 
     @rpc
     def list_policy_versions(self) -> list[dict]:
-        return usecases.list_policy_versions(self.db)
+        return policies.list_policy_versions(self.context())
 
     # host units and attachments
 
     @rpc
     def register_host_unit(self, request: dict) -> dict:
-        data = load(schemas.RegisterHostUnit(), request)
-        return usecases.register_host_unit(self.db, self.caller, data)
+        data = load(contract.RegisterHostUnit(), request)
+        return host_units.register_host_unit(self.context(), data)
 
     @rpc
     def list_host_units(self, request: dict) -> dict:
-        return usecases.list_host_units(self.db, self.caller,
-                                        load(schemas.ListHostUnits(), request))
+        data = load(contract.ListHostUnits(), request)
+        return host_units.list_host_units(self.context(), data)
 
     @rpc
     def get_host_unit(self, host_unit_id: str) -> dict:
-        return usecases.get_host_unit(self.db, self.caller, host_unit_id)
+        return host_units.get_host_unit(self.context(), host_unit_id)
 
     @rpc
     def upload_attachment(self, request: dict) -> dict:
-        data = load(schemas.UploadAttachment(), request)
+        data = load(contract.UploadAttachment(), request)
         store = AttachmentStore.for_service(self.config, self.name)
         content = decode_base64(data["content_base64"])
-        return usecases.upload_attachment(self.db, self.caller, store, data["filename"],
-                                          data["content_type"], content)
+        return host_units.upload_attachment(self.context(store=store), data["filename"],
+                                            data["content_type"], content)
 
     # applications (R5.1, R5.2, R6.1, R7.1)
 
     @rpc
     def create_application(self, request: dict) -> dict:
-        data = load(schemas.CreateApplication(), request)
-        return usecases.create_application(self.db, self.caller, self.clock, data)
+        data = load(contract.CreateApplication(), request)
+        return applications.create_application(self.context(), data)
 
     @rpc
     def update_application(self, request: dict) -> dict:
-        data = load(schemas.UpdateApplication(), request)
-        return usecases.update_application(self.db, self.caller, self.clock, data)
+        data = load(contract.UpdateApplication(), request)
+        return applications.update_application(self.context(), data)
 
     @rpc
     def submit_application(self, request: dict) -> dict:
-        data = load(schemas.ApplicationRef(), request)
-        return usecases.submit_application(self.db, self.caller, self.clock,
-                                           data["application_id"])
+        data = load(contract.ApplicationRef(), request)
+        return applications.submit_application(self.context(), data["application_id"])
 
     @rpc
     def recommend_application(self, request: dict) -> dict:
@@ -103,146 +109,164 @@ class ApplicationsService(KitService):
         """A district rejects its own application; the city rejects one at the city stage."""
         return self._decide("reject", request)
 
+    @rpc
+    def decline_application(self, request: dict) -> dict:
+        return self._decide("decline", request)
+
     def _decide(self, action: str, request: dict) -> dict:
-        data = load(schemas.Decision(), request)
-        return usecases.decide(self.db, self.caller, self.clock, action, data["application_id"],
-                               data["comments"])
+        data = load(contract.Decision(), request)
+        return applications.decide(self.context(), action, data["application_id"],
+                                   data["comments"])
 
     @rpc
     def list_applications(self, request: dict) -> dict:
-        return usecases.list_applications(self.db, self.caller,
-                                          load(schemas.ListApplications(), request))
+        data = load(contract.ListApplications(), request)
+        return applications.list_applications(self.context(), data)
 
     @rpc
     def get_application(self, application_id: str) -> dict:
-        return usecases.get_application(self.db, self.caller, application_id)
+        return applications.get_application(self.context(), application_id)
+
+    @rpc
+    def get_application_attachment(self, request: dict) -> dict:
+        data = load(contract.AttachmentRef(), request)
+        store = AttachmentStore.for_service(self.config, self.name)
+        return applications.get_application_attachment(
+            self.context(store=store), data["application_id"], data["sha256"])
 
     # city review (R7.2)
 
     @rpc
     def register_review_expert(self, request: dict) -> dict:
-        data = load(schemas.RegisterReviewExpert(), request)
-        return usecases.register_review_expert(self.db, self.caller, data)
+        data = load(contract.RegisterReviewExpert(), request)
+        return panels_reviews.register_review_expert(self.context(), data)
 
     @rpc
     def list_review_experts(self) -> list[dict]:
-        return usecases.list_review_experts(self.db, self.caller)
+        return panels_reviews.list_review_experts(self.context())
 
     @rpc
     def get_rubric(self) -> dict:
-        return usecases.get_rubric(self.db)
+        return panels_reviews.get_rubric(self.context())
 
     @rpc
     def set_rubric(self, request: dict) -> dict:
-        data = load(schemas.SetRubric(), request)
-        return usecases.set_rubric(self.db, self.caller, data["criteria"])
+        data = load(contract.SetRubric(), request)
+        return panels_reviews.set_rubric(self.context(), data["criteria"])
 
     @rpc
     def form_panel(self, request: dict) -> dict:
-        data = load(schemas.FormPanel(), request)
-        return usecases.form_panel(self.db, self.caller, self.clock, data["application_id"],
-                                   data["expert_ids"])
+        data = load(contract.FormPanel(), request)
+        return panels_reviews.form_panel(self.context(), data["application_id"],
+                                         data["expert_ids"])
 
     @rpc
     def record_review(self, request: dict) -> dict:
-        data = load(schemas.RecordReview(), request)
-        return usecases.record_review(self.db, self.caller, self.clock, data)
+        data = load(contract.RecordReview(), request)
+        return panels_reviews.record_review(self.context(), data)
 
     @rpc
-    def ranking(self, request: dict) -> list[dict]:
-        data = load(schemas.Ranking(), request)
-        return usecases.ranking(self.db, self.caller, data["application_ids"])
+    def decline_assignment(self, request: dict) -> dict:
+        data = load(contract.DeclineAssignment(), request)
+        return panels_reviews.decline_assignment(self.context(), data["application_id"],
+                                                 data["reason"])
 
     @rpc
-    def shortlist(self, request: dict) -> list[dict]:
-        data = load(schemas.Shortlist(), request)
-        return usecases.shortlist(self.db, self.caller, self.clock, data)
+    def get_review_progress(self, request: dict) -> dict:
+        data = load(contract.ApplicationRef(), request)
+        return panels_reviews.get_review_progress(self.context(), data["application_id"])
+
+    @rpc
+    def rank_applications(self, request: dict) -> list[dict]:
+        data = load(contract.RankApplications(), request)
+        return panels_reviews.rank_applications(self.context(), data["application_ids"])
+
+    @rpc
+    def shortlist_applications(self, request: dict) -> list[dict]:
+        data = load(contract.ShortlistApplications(), request)
+        return panels_reviews.shortlist_applications(self.context(), data)
 
     # public notice (R7.3)
 
     @rpc
     def publish_notice(self, request: dict) -> dict:
-        data = load(schemas.PublishNotice(), request)
-        return usecases.publish_notice(self.db, self.caller, self.clock, data)
+        data = load(contract.PublishNotice(), request)
+        return notices_objections.publish_notice(self.context(), data)
 
     @rpc
     def list_notices(self, current_only: bool = True) -> list[dict]:
-        return usecases.list_notices(self.db, self.caller, self.clock, bool(current_only))
+        return notices_objections.list_notices(self.context(), bool(current_only))
 
     @rpc
     def get_notice(self, notice_id: str) -> dict:
-        return usecases.get_notice(self.db, self.caller, notice_id)
+        return notices_objections.get_notice(self.context(), notice_id)
 
     @rpc
     def file_objection(self, request: dict) -> dict:
-        data = load(schemas.FileObjection(), request)
-        return usecases.file_objection(self.db, self.caller, self.clock, data)
+        data = load(contract.FileObjection(), request)
+        return notices_objections.file_objection(self.context(), data)
 
     @rpc
     def decide_objection(self, request: dict) -> dict:
-        data = load(schemas.DecideObjection(), request)
-        return usecases.decide_objection(self.db, self.caller, self.clock, data)
+        data = load(contract.DecideObjection(), request)
+        return notices_objections.decide_objection(self.context(), data)
 
     @rpc
     def close_notice(self, request: dict) -> dict:
-        data = load(schemas.NoticeRef(), request)
-        return usecases.close_notice(self.db, self.caller, self.clock, data["notice_id"])
+        data = load(contract.NoticeRef(), request)
+        return notices_objections.close_notice(self.context(), data["notice_id"])
 
     # approval (R7.4) and the registry
 
     @rpc
     def approve_application(self, request: dict) -> dict:
-        data = load(schemas.Decision(), request)
-        return usecases.approve(self.db, self.caller, self.clock, data["application_id"],
-                                data["comments"])
-
-    @rpc
-    def decline_application(self, request: dict) -> dict:
-        return self._decide("decline", request)
+        data = load(contract.Decision(), request)
+        return stations.approve_application(self.context(), data["application_id"],
+                                            data["comments"])
 
     @rpc
     def list_stations(self, request: dict) -> dict:
-        return usecases.list_stations(self.db, self.caller, load(schemas.ListStations(), request))
+        data = load(contract.ListStations(), request)
+        return stations.list_stations(self.context(), data)
 
     @rpc
     def get_station(self, station_id: str) -> dict:
-        return usecases.get_station(self.db, self.caller, station_id)
+        return stations.get_station(self.context(), station_id)
 
-    # a district's own instance and the city's (DESIGN.md §4; handover.py)
+    # a district's own instance and the city's (DESIGN.md §4; usecases/handover.py)
 
     @event_handler("applications", "application_forwarded")
     def on_application_forwarded(self, event: Envelope) -> None:
-        handover.take_over(self.db, self.clock, event.tenant, event.payload)
+        handover.take_over(self.context(), event.tenant, event.payload)
 
     @event_handler("applications", "station_approved")
     def on_station_approved(self, event: Envelope) -> None:
-        handover.follow_approval(self.db, self.clock, event.tenant, event.payload)
+        handover.follow_approval(self.context(), event.tenant, event.payload)
 
     @event_handler("applications", "application_rejected")
     def on_application_rejected(self, event: Envelope) -> None:
-        handover.follow_rejection(self.db, self.clock, event.tenant, event.payload)
+        handover.follow_rejection(self.context(), event.tenant, event.payload)
 
     @event_handler("applications", "station_status_changed")
     def on_station_status_changed(self, event: Envelope) -> None:
-        handover.follow_status(self.db, event.tenant, event.payload)
+        handover.follow_status(self.context(), event.tenant, event.payload)
 
     # station status follows evaluation (R17.1)
 
     @event_handler("evaluation", "rectification_required")
     def on_rectification_required(self, event: Envelope) -> None:
-        usecases.follow_evaluation(self.db, event.payload["station_id"], "rectification_required",
-                                   event.payload["findings"], self.clock.today())
+        stations.follow_evaluation(self.context(), event.payload["station_id"],
+                                   "rectification_required", event.payload["findings"])
 
     @event_handler("evaluation", "evaluation_completed")
     def on_evaluation_completed(self, event: Envelope) -> None:
         # Only a passed re-assessment after a rectification changes the registry.
         if event.payload["rectification_id"] and event.payload["grade"] != "fail":
-            usecases.follow_evaluation(self.db, event.payload["station_id"],
+            stations.follow_evaluation(self.context(), event.payload["station_id"],
                                        "rectification_passed",
-                                       f"re-assessed {event.payload['score']}",
-                                       self.clock.today())
+                                       f"re-assessed {event.payload['score']}")
 
     @event_handler("evaluation", "rectification_failed")
     def on_rectification_failed(self, event: Envelope) -> None:
-        usecases.follow_evaluation(self.db, event.payload["station_id"], "rectification_failed",
-                                   event.payload["reason"], self.clock.today())
+        stations.follow_evaluation(self.context(), event.payload["station_id"],
+                                   "rectification_failed", event.payload["reason"])

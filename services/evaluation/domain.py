@@ -13,59 +13,15 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
+from contracts.rpc.evaluation import (
+    CRITERIA,
+    CRITERIA_ZH,
+    REPORT_KINDS,
+    format_score,
+)
 from servicekit.auth import Principal
 from servicekit.errors import Conflict, Forbidden, InvalidInput
 
-# Art 8: the kinds of activity a station holds (exchange, recruitment, consulting, leisure and
-# health, commercialisation, social space).
-ACTIVITY_KINDS: dict[str, str] = {
-    "lecture": "讲座",
-    "exchange_matchmaking": "交流对接",
-    "site_visit": "考察参观",
-    "policy_consulting": "政策咨询",
-    "supply_demand_consulting": "供需咨询",
-    "fast_track_service": "绿色通道服务",
-    "talent_recommendation": "人才推荐",
-    "training": "培训",
-    "roadshow": "项目路演",
-    "exchange_fair": "成果交流会",
-    "salon": "沙龙",
-    "leisure_health": "休闲康养服务",
-    "forum": "论坛",
-    "academic_discussion": "学术研讨",
-    "technology_sharing": "技术分享",
-    "cooperation_negotiation": "合作洽谈",
-}
-
-# R10.1, Art 10: the six services a station gives its resident experts.
-EXPERT_SERVICE_KINDS: dict[str, str] = {
-    "project_application": "项目申报",
-    "research_grant_application": "课题申请",
-    "continuing_education": "继续教育",
-    "professional_title_evaluation": "职称评审",
-    "expert_vacation": "专家休假",
-    "talent_programme_selection": "人才工程推选",
-}
-
-REPORT_KINDS: dict[str, str] = {"plan": "年度工作计划", "summary": "年度工作总结"}
-
-# Art 16: the six criteria, in the article's order.
-CRITERIA: tuple[str, ...] = (
-    "development",  # (1) development, experts led to serve the grassroots
-    "industry_effect",  # (2) effect on innovation and industry around it
-    "talent_team",  # (3) talent team, selections into talent programmes
-    "events_and_talents_served",  # (4) events held, person-times of talent served
-    "management",  # (5) management and operation
-    "plans_and_reports",  # (6) work plans, summaries and information submitted
-)
-CRITERIA_ZH: dict[str, str] = {
-    "development": "驿站发展及引领专家服务基层情况",
-    "industry_effect": "对周边创新创业和产业发展的带动作用",
-    "talent_team": "人才队伍建设及入选人才工程情况",
-    "events_and_talents_served": "举办交流活动次数及服务高层次人才人次",
-    "management": "管理运营情况",
-    "plans_and_reports": "工作计划、总结及信息报送情况",
-}
 PREFILLED = ("events_and_talents_served", "plans_and_reports")
 SCORE_MIN, SCORE_MAX = 0, 100
 
@@ -519,10 +475,6 @@ def rank(results: Iterable[tuple[str, int]]) -> dict[str, int]:
 def outcome_of(grade_: str) -> str:
     """R17.1: excellent is commended, fail goes into rectification."""
     return {"excellent": "commended", "pass": "passed", "fail": "rectification"}[grade_]
-
-
-def format_score(centi: int) -> str:
-    return f"{centi // 100}.{centi % 100:02d}"
 
 
 def default_findings(result: StationResult, bands: Mapping[str, int],

@@ -18,31 +18,25 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from contracts.rpc.evaluation import CRITERIA
 from servicekit.models import NAMING_CONVENTION, UtcDateTime
+from servicekit.stations import StationReadModel
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Station(Base):
-    """The read model of a station, kept from the applications service's events."""
+class Station(Base, StationReadModel):
+    """The platform's one station read model (servicekit.stations), fed by the applications
+    service's events, with what evaluation adds to it."""
 
     __tablename__ = "stations"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    plaque_number: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(200))
-    station_type: Mapped[str] = mapped_column(String(20))
-    host_unit_id: Mapped[str] = mapped_column(String(64), index=True)
-    host_unit_name: Mapped[str] = mapped_column(String(200))
-    district: Mapped[str] = mapped_column(String(6), index=True)
-    approved_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12))  # active, rectifying, revoked
+    # The day the status last changed (the approval, a cycle's outcome, a registry event).
     status_since: Mapped[date] = mapped_column(Date)
-    revoked_on: Mapped[date | None] = mapped_column(Date)
     # The reference date of the last finalized cycle that evaluated it (R16.1's clock).
     last_evaluated_on: Mapped[date | None] = mapped_column(Date)
 
@@ -189,6 +183,11 @@ class Assignment(Base):
     comments: Mapped[str | None] = mapped_column(Text)
     scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
+    @property
+    def scores(self) -> dict[str, int | None]:
+        """The sheet's points by criterion (null until scored)."""
+        return {c: getattr(self, c) for c in CRITERIA}
+
 
 class Rectification(Base):
     """R17.1: a failing station's rectification, its evidence and re-assessment."""
@@ -210,6 +209,8 @@ class Rectification(Base):
     reassessment_grade: Mapped[str | None] = mapped_column(String(10))
     reassessment_comments: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # Its answers name the station; it is in the session already when they are made.
+    station: Mapped[Station] = relationship()
 
 
 class Demonstration(Base):
@@ -233,3 +234,4 @@ class Demonstration(Base):
     confirmed_on: Mapped[date | None] = mapped_column(Date)
     declined_by: Mapped[str | None] = mapped_column(String(100))
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    station: Mapped[Station] = relationship()

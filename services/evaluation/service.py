@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from nameko.timer import timer
 
+from contracts.rpc import evaluation as contract
 from servicekit.base import KitService, rpc
 from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler
 from servicekit.validation import load
-from services.evaluation import schemas, usecases
+from services.evaluation.usecases import (
+    activities,
+    collaborations,
+    cycles,
+    demonstrations,
+    expert_services,
+    rectifications,
+    reports,
+    scoring,
+    stations,
+)
 
 DEADLINE_CHECK_SECONDS = 3600
 
@@ -22,157 +33,160 @@ class EvaluationService(KitService):
 
     @event_handler("applications", "station_approved")
     def on_station_approved(self, event: Envelope) -> None:
-        usecases.station_approved(self.db, event.payload)
+        stations.apply_station(self.context(), event.type, event.payload)
 
     @event_handler("applications", "station_status_changed")
     def on_station_status_changed(self, event: Envelope) -> None:
-        usecases.station_status_changed(self.db, event.payload)
+        stations.apply_station(self.context(), event.type, event.payload)
 
     @event_handler("applications", "station_revoked")
     def on_station_revoked(self, event: Envelope) -> None:
-        usecases.station_revoked(self.db, event.payload)
+        stations.apply_station(self.context(), event.type, event.payload)
 
     @event_handler("matching", "collaboration_recorded")
     def on_collaboration_recorded(self, event: Envelope) -> None:
-        usecases.collaboration_recorded(self.db, event.payload)
+        collaborations.count_collaboration(self.context(), event.payload)
 
     # ---- station records ----
 
     @rpc
-    def station_profile(self, request: dict) -> dict:
-        data = load(schemas.StationRequest(), request)
-        return usecases.station_profile(self.db, self.caller, self.clock.today(), data)
+    def get_station_profile(self, request: dict) -> dict:
+        data = load(contract.StationRequest(), request)
+        return stations.get_station_profile(self.context(), data)
 
     @rpc
     def record_activity(self, request: dict) -> dict:
-        data = load(schemas.RecordActivity(), request)
-        return usecases.record_activity(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.RecordActivity(), request)
+        return activities.record_activity(self.context(), data)
 
     @rpc
     def list_activities(self, request: dict) -> dict:
-        return usecases.list_activities(self.db, self.caller, load(schemas.StationPage(), request))
+        data = load(contract.StationPage(), request)
+        return activities.list_activities(self.context(), data)
 
     @rpc
     def request_expert_service(self, request: dict) -> dict:
-        data = load(schemas.RequestExpertService(), request)
-        return usecases.request_expert_service(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.RequestExpertService(), request)
+        return expert_services.request_expert_service(self.context(), data)
 
     @rpc
     def advance_expert_service(self, request: dict) -> dict:
-        data = load(schemas.AdvanceExpertService(), request)
-        return usecases.advance_expert_service(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.AdvanceExpertService(), request)
+        return expert_services.advance_expert_service(self.context(), data)
 
     @rpc
     def list_expert_services(self, request: dict) -> dict:
-        data = load(schemas.StationPage(), request)
-        return usecases.list_expert_services(self.db, self.caller, data)
+        data = load(contract.StationPage(), request)
+        return expert_services.list_expert_services(self.context(), data)
 
     @rpc
     def set_report_deadlines(self, request: dict) -> dict:
-        data = load(schemas.SetReportDeadlines(), request)
-        return usecases.set_report_deadlines(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.SetReportDeadlines(), request)
+        return reports.set_report_deadlines(self.context(), data)
 
     @rpc
     def submit_report(self, request: dict) -> dict:
-        data = load(schemas.SubmitReport(), request)
-        return usecases.submit_report(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.SubmitReport(), request)
+        return reports.submit_report(self.context(), data)
 
     @rpc
     def list_reports(self, request: dict) -> list[dict]:
-        data = load(schemas.StationRequest(), request)
-        return usecases.list_reports(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.StationRequest(), request)
+        return reports.list_reports(self.context(), data)
 
     @rpc
     def check_deadlines(self) -> dict:
         """What the hourly timer does, on demand (the city or the system)."""
         self.caller.require("city_hr", "system")
-        return usecases.check_deadlines(self.db, self.clock.today())
+        return reports.check_deadlines(self.context())
 
-    # A short name on purpose: the worker's call id ("evaluation.deadline_timer.<uuid>") is its
-    # correlation id, and the kit's audit column holds 64 characters.
     @timer(interval=DEADLINE_CHECK_SECONDS)
     def deadline_timer(self) -> None:
-        usecases.check_deadlines(self.db, self.clock.today())
+        """The hourly deadline check, as the system."""
+        reports.check_deadlines(self.context())
 
     # ---- evaluation cycles ----
 
     @rpc
     def open_cycle(self, request: dict) -> dict:
-        data = load(schemas.OpenCycle(), request)
-        return usecases.open_cycle(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.OpenCycle(), request)
+        return cycles.open_cycle(self.context(), data)
 
     @rpc
     def list_cycles(self, request: dict | None = None) -> dict:
-        return usecases.list_cycles(self.db, self.caller, load(schemas.CyclePage(), request or {}))
+        data = load(contract.CyclePage(), request or {})
+        return cycles.list_cycles(self.context(), data)
 
     @rpc
     def get_cycle(self, request: dict) -> dict:
-        return usecases.get_cycle(self.db, self.caller, load(schemas.CycleRequest(), request))
+        data = load(contract.CycleRequest(), request)
+        return cycles.get_cycle(self.context(), data)
 
     @rpc
     def assign_reviewers(self, request: dict) -> dict:
-        data = load(schemas.AssignReviewers(), request)
-        return usecases.assign_reviewers(self.db, self.caller, data)
+        data = load(contract.AssignReviewers(), request)
+        return scoring.assign_reviewers(self.context(), data)
 
     @rpc
     def list_assignments(self, request: dict) -> list[dict]:
-        data = load(schemas.CycleRequest(), request)
-        return usecases.my_assignments(self.db, self.caller, data)
+        data = load(contract.CycleRequest(), request)
+        return scoring.list_assignments(self.context(), data)
 
     @rpc
     def submit_scores(self, request: dict) -> dict:
-        return usecases.submit_scores(self.db, self.caller, load(schemas.SubmitScores(), request))
+        data = load(contract.SubmitScores(), request)
+        return scoring.submit_scores(self.context(), data)
 
     @rpc
     def finalize_cycle(self, request: dict) -> dict:
-        data = load(schemas.Finalize(), request)
-        return usecases.finalize_cycle(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.Finalize(), request)
+        return cycles.finalize_cycle(self.context(), data)
 
     @rpc
-    def cycle_report(self, request: dict) -> dict:
-        return usecases.cycle_report(self.db, self.caller, load(schemas.CycleRequest(), request))
+    def get_cycle_report(self, request: dict) -> dict:
+        data = load(contract.CycleRequest(), request)
+        return cycles.get_cycle_report(self.context(), data)
 
     # ---- rectification ----
 
     @rpc
     def list_rectifications(self, request: dict | None = None) -> dict:
-        data = load(schemas.RectificationPage(), request or {})
-        return usecases.list_rectifications(self.db, self.caller, data)
+        data = load(contract.RectificationPage(), request or {})
+        return rectifications.list_rectifications(self.context(), data)
 
     @rpc
     def get_rectification(self, request: dict) -> dict:
-        data = load(schemas.RectificationRequest(), request)
-        return usecases.get_rectification(self.db, self.caller, data)
+        data = load(contract.RectificationRequest(), request)
+        return rectifications.get_rectification(self.context(), data)
 
     @rpc
     def submit_evidence(self, request: dict) -> dict:
-        data = load(schemas.SubmitEvidence(), request)
-        return usecases.submit_evidence(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.SubmitEvidence(), request)
+        return rectifications.submit_evidence(self.context(), data)
 
     @rpc
-    def reassess(self, request: dict) -> dict:
-        data = load(schemas.Reassess(), request)
-        return usecases.reassess(self.db, self.caller, self.clock.today(), data)
+    def reassess_rectification(self, request: dict) -> dict:
+        data = load(contract.Reassess(), request)
+        return rectifications.reassess_rectification(self.context(), data)
 
     # ---- demonstration stations ----
 
     @rpc
     def propose_demonstration(self, request: dict) -> dict:
-        data = load(schemas.ProposeDemonstration(), request)
-        return usecases.propose_demonstration(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.ProposeDemonstration(), request)
+        return demonstrations.propose_demonstration(self.context(), data)
 
     @rpc
     def confirm_demonstration(self, request: dict) -> dict:
-        data = load(schemas.SelectionRequest(), request)
-        return usecases.confirm_demonstration(self.db, self.caller, self.clock.today(), data)
+        data = load(contract.SelectionRequest(), request)
+        return demonstrations.confirm_demonstration(self.context(), data)
 
     @rpc
     def decline_demonstration(self, request: dict) -> dict:
-        data = load(schemas.DeclineSelection(), request)
-        return usecases.decline_demonstration(self.db, self.caller, data)
+        data = load(contract.DeclineSelection(), request)
+        return demonstrations.decline_demonstration(self.context(), data)
 
     @rpc
     def list_demonstrations(self, request: dict | None = None) -> dict:
-        data = load(schemas.DemonstrationPage(), request or {})
-        return usecases.list_demonstrations(self.db, self.caller, data)
-
+        data = load(contract.DemonstrationPage(), request or {})
+        return demonstrations.list_demonstrations(self.context(), data)

@@ -5,105 +5,34 @@ Pure: no I/O. The use cases load what these rules need and save what they decide
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
-from contracts.events import COOPERATION_MODES, DEMAND_KINDS
+from contracts.events import COOPERATION_MODES
+from contracts.rpc.matching import DEMAND_STATUS_NAMES, MODE_NAMES
 from servicekit.auth import Principal
 from servicekit.errors import Conflict, Forbidden, InvalidInput
-from servicekit.tenants import CITY, DISTRICTS, TENANTS
 
-# GB/T 4754-2017 《国民经济行业分类》: the twenty sections (门类) A–T.
-INDUSTRY_SECTIONS: dict[str, tuple[str, str]] = {
-    "A": ("农、林、牧、渔业", "Agriculture, forestry, animal husbandry and fishery"),
-    "B": ("采矿业", "Mining"),
-    "C": ("制造业", "Manufacturing"),
-    "D": ("电力、热力、燃气及水生产和供应业", "Electricity, heat, gas and water supply"),
-    "E": ("建筑业", "Construction"),
-    "F": ("批发和零售业", "Wholesale and retail trade"),
-    "G": ("交通运输、仓储和邮政业", "Transport, storage and postal services"),
-    "H": ("住宿和餐饮业", "Accommodation and catering"),
-    "I": ("信息传输、软件和信息技术服务业", "Information transmission, software and IT services"),
-    "J": ("金融业", "Finance"),
-    "K": ("房地产业", "Real estate"),
-    "L": ("租赁和商务服务业", "Leasing and business services"),
-    "M": ("科学研究和技术服务业", "Scientific research and technical services"),
-    "N": ("水利、环境和公共设施管理业", "Water, environment and public facilities management"),
-    "O": ("居民服务、修理和其他服务业", "Resident, repair and other services"),
-    "P": ("教育", "Education"),
-    "Q": ("卫生和社会工作", "Health and social work"),
-    "R": ("文化、体育和娱乐业", "Culture, sports and entertainment"),
-    "S": ("公共管理、社会保障和社会组织", "Public administration, social security, organisations"),
-    "T": ("国际组织", "International organisations"),
-}
-
-
-@dataclass(frozen=True)
-class Cluster:
-    name_zh: str
-    name_en: str
-    sections: frozenset[str]  # the GB/T sections its enterprises mostly fall in
-
-
-# Weihai's key industrial clusters. The project's own list (not an official code list), after
-# the clusters the city's plans single out; each is related to the GB/T sections it spans, so
-# a demand filed under a cluster still meets experts filed under a section, and vice versa.
-CLUSTERS: dict[str, Cluster] = {
-    "WH-IT": Cluster("新一代信息技术", "New-generation information technology",
-                     frozenset({"I", "C"})),
-    "WH-MED": Cluster("医疗器械与生物医药", "Medical devices and biomedicine",
-                      frozenset({"C", "M", "Q"})),
-    "WH-MAT": Cluster("碳纤维等新材料", "Carbon fibre and other new materials",
-                      frozenset({"C", "M"})),
-    "WH-SEA": Cluster("海洋生物与健康食品", "Marine biology and health food",
-                      frozenset({"A", "C", "M"})),
-    "WH-EQP": Cluster("高端装备制造", "High-end equipment manufacturing", frozenset({"C"})),
-    "WH-FASH": Cluster("时尚服装", "Fashion and apparel", frozenset({"C", "F"})),
-}
-
-INDUSTRIES: dict[str, tuple[str, str]] = {
-    **INDUSTRY_SECTIONS,
-    **{code: (c.name_zh, c.name_en) for code, c in CLUSTERS.items()},
+# Weihai's key industrial clusters (names in contracts.rpc.matching), each related to the GB/T
+# sections its enterprises mostly fall in: a demand filed under a cluster still meets experts
+# filed under a section, and vice versa.
+CLUSTER_SECTIONS: dict[str, frozenset[str]] = {
+    "WH-IT": frozenset({"I", "C"}),
+    "WH-MED": frozenset({"C", "M", "Q"}),
+    "WH-MAT": frozenset({"C", "M"}),
+    "WH-SEA": frozenset({"A", "C", "M"}),
+    "WH-EQP": frozenset({"C"}),
+    "WH-FASH": frozenset({"C", "F"}),
 }
 
 
 def related_industries(code: str) -> frozenset[str]:
     """Industries close to ``code``: a cluster's sections, or the clusters spanning a section."""
-    if code in CLUSTERS:
-        return CLUSTERS[code].sections
-    return frozenset(k for k, c in CLUSTERS.items() if code in c.sections)
+    if code in CLUSTER_SECTIONS:
+        return CLUSTER_SECTIONS[code]
+    return frozenset(k for k, sections in CLUSTER_SECTIONS.items() if code in sections)
 
 
-# Talent levels of the talent map, after the A–E tiers Shandong's cities use in their
-# high-level talent catalogues (the project's own labels).
-TALENT_LEVELS: dict[str, tuple[str, str]] = {
-    "A": ("顶尖人才", "Top talent"),
-    "B": ("领军人才", "Leading talent"),
-    "C": ("拔尖人才", "Outstanding talent"),
-    "D": ("骨干人才", "Key talent"),
-    "E": ("青年人才", "Young talent"),
-}
-AVAILABILITY: dict[str, str] = {"available": "可合作", "limited": "时间有限",
-                                "unavailable": "暂不可合作"}
-# R8.1 and R8.2: the kinds and modes themselves come from the event contracts.
-KIND_NAMES: dict[str, str] = dict(zip(DEMAND_KINDS, ("人才", "技术", "项目", "资金"), strict=True))
-MODE_NAMES: dict[str, str] = dict(
-    zip(COOPERATION_MODES, ("兼职", "挂职", "项目合作", "联合研发", "技术入股"), strict=True)
-)
-
-# A demand's life: posted → triaged (accept into matching, send back, reject) → matching →
-# matched (a recommendation accepted) or closed; past its deadline an open demand expires.
-DEMAND_STATUS_NAMES: dict[str, str] = {
-    "posted": "待审核",
-    "returned": "退回修改",
-    "rejected": "不予受理",
-    "matching": "对接中",
-    "matched": "已对接",
-    "closed": "已关闭",
-    "expired": "已过期",
-}
 OPEN_STATUSES = frozenset({"posted", "returned", "matching"})
 DEMAND_TRANSITIONS: dict[tuple[str, str], str] = {
     ("posted", "accept"): "matching",
@@ -125,15 +54,6 @@ ACTION_NAMES_ZH = {
     "match": "对接", "close": "关闭", "expire": "过期", "recommend": "推荐",
     "publish": "发布推荐",
 }
-
-# What may be written where. Longer text is refused, not cut.
-NAME_MAX = 50
-SHORT_MAX = 100
-TEXT_MAX = 2000
-DESCRIPTION_MAX = 4000
-LIST_MAX = 20
-CAPACITY_MAX = 20
-RECOMMEND_MAX = 50
 
 
 def transition(status: str, action: str, demand_id: str) -> str:
@@ -190,59 +110,6 @@ def check_budget(kind: str, budget_fen: int | None) -> None:
 
 # Personal data -----------------------------------------------------------------------------
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def normalise_phone(value: str) -> str:
-    return re.sub(r"[\s()（）]", "", value)
-
-
-def phone_problem(value: str) -> str | None:
-    """Why ``value`` is not a mainland mobile (11 digits from 13…19) or landline number."""
-    phone = normalise_phone(value)
-    if _MOBILE.match(phone) or _LANDLINE.match(phone):
-        return None
-    return "not a mainland mobile (1[3-9] and 9 digits) or landline (0area-number) number"
-
-
-def id_number_problem(value: str) -> str | None:
-    """Why ``value`` is not a valid 18-character resident identity number (GB 11643-1999)."""
-    number = value.strip().upper()
-    if not _ID_NUMBER.match(number):
-        return "not 17 digits followed by a digit or X"
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != number[17]:
-        return "check digit does not match (GB 11643-1999)"
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return "birth date inside the number is not a real date"
-    return None
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 7, 1) + phone[-4:]
-
-
-def mask_id_number(number: str | None) -> str | None:
-    if not number:
-        return number
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return email
-    local, _, domain_part = email.partition("@")
-    return f"{local[:1]}***@{domain_part}"
-
-
 def sees_personal_data(principal: Principal, expert_id: str) -> bool:
     """Phone, ID number and email: city staff and the expert themself only."""
     return principal.is_city_staff or (
@@ -254,16 +121,6 @@ def sees_personal_data(principal: Principal, expert_id: str) -> bool:
 
 STAFF = ("city_hr", "district_hr")
 READERS = ("city_hr", "talent_office", "org_department", "district_hr", "auditor")
-
-
-def check_district_code(district: str, field: str = "district") -> None:
-    if district not in DISTRICTS and district != CITY:
-        raise InvalidInput(
-            "district.unknown",
-            f"{district!r} is not a Weihai district code.",
-            f"“{district}”不是威海的区市代码。",
-            {"field": field, "allowed": list(TENANTS)},
-        )
 
 
 def check_can_manage_expert(principal: Principal, expert_id: str, district: str) -> None:

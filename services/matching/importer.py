@@ -1,5 +1,6 @@
-"""Bulk import and export of experts and demands (Excel .xlsx and CSV), and the command-line
-tool that imports a large file with a progress bar.
+"""Reading bulk imports of experts and demands (Excel .xlsx and CSV), checking their rows, and
+the command-line tool that imports a large file with a progress bar. The use cases that write
+them, and the export, are in ``usecases/transfers.py``; the gateway renders exports.
 
 What happens to good rows when some are bad: nothing is written. A file is one unit; every
 row is checked (the same rules as the RPCs that register an expert or post a demand, plus
@@ -9,8 +10,9 @@ so the operator fixes the file and sends it again, with no need to work out whic
 in the first time.
 
 Two ways in: ``import_file`` (one RPC, what the gateway's upload calls; dry_run checks without
-writing) and, for files too large for one request, ``stage`` in batches then ``commit``: the
-staged rows are checked per batch for early feedback and all together again on commit.
+writing) and, for files too large for one request, ``stage_import`` in batches then
+``commit_import``: the staged rows are checked per batch for early feedback and all together
+again on commit.
 
 Command line:
   python -m services.matching.importer experts.xlsx --kind experts --role city_hr \\
@@ -20,77 +22,34 @@ Command line:
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import csv
 import io
 import sys
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-
-from servicekit.errors import DomainError, Forbidden, InvalidInput, NotFound
-from servicekit.money import fen_to_yuan
+from contracts.rpc.matching import EXPORT_COLUMNS, EXPORT_ONLY, DemandFields, ExpertFields
+from servicekit.context import Context
+from servicekit.errors import DomainError, Forbidden, InvalidInput
+from servicekit.spreadsheets import Column
 from servicekit.validation import load
-from services.matching import domain, schemas, search, usecases
-from services.matching.models import Demand, Expert, ImportJob, ImportRow
-from services.matching.usecases import Context
+from services.matching import domain
+from services.matching.usecases.demands import check_demand_fields
+from services.matching.usecases.experts import check_expert_registration
 
 MAX_ROWS = 20000
 LIST_SEPARATORS = (";", "；", "、", "\n")
 TRUE = {"true", "yes", "y", "1", "是", "同意", "√"}
 FALSE = {"false", "no", "n", "0", "否", "不同意", "×"}
+# How a cell is read (text unless named here); the headers are the export's columns.
+CELL_KINDS = {"titles": "list", "disciplines": "list", "industries": "list", "honours": "list",
+              "modes": "list", "capacity": "int", "consent_to_contact": "bool"}
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str  # the Chinese header an export writes; an import accepts either
-    kind: str = "text"  # text | list | bool | int | date
-    imported: bool = True  # False: written by exports, ignored by imports (id, status)
-
-
-EXPERT_COLUMNS = (
-    Column("id", "编号", imported=False),
-    Column("name", "姓名"),
-    Column("titles", "职称", "list"),
-    Column("organisation", "工作单位"),
-    Column("organisation_id", "单位标识"),
-    Column("disciplines", "学科", "list"),
-    Column("industries", "行业代码", "list"),
-    Column("skills", "专长"),
-    Column("achievements", "成果"),
-    Column("honours", "人才称号", "list"),
-    Column("district", "区市代码"),
-    Column("talent_level", "人才层次"),
-    Column("modes", "合作方式", "list"),
-    Column("availability", "可合作状态"),
-    Column("capacity", "可同时合作数", "int"),
-    Column("consent_to_contact", "同意联系", "bool"),
-    Column("station_id", "驿站标识"),
-    Column("phone", "电话"),
-    Column("id_number", "身份证号"),
-    Column("email", "电子邮箱"),
-)
-DEMAND_COLUMNS = (
-    Column("id", "编号", imported=False),
-    Column("enterprise_id", "单位标识"),
-    Column("enterprise_name", "单位名称"),
-    Column("kind", "需求类型"),
-    Column("title", "标题"),
-    Column("description", "需求描述"),
-    Column("industry", "行业代码"),
-    Column("district", "区市代码"),
-    Column("budget", "预算（元）"),
-    Column("modes", "合作方式", "list"),
-    Column("deadline", "截止日期", "date"),
-    Column("status", "状态", imported=False),
-)
-COLUMNS = {"experts": EXPERT_COLUMNS, "demands": DEMAND_COLUMNS}
+def _imported(column: Column) -> bool:
+    return column.key not in EXPORT_ONLY
 
 
 def _file_error(code: str, en: str, zh: str, **details: Any) -> InvalidInput:
@@ -158,9 +117,9 @@ def parse(kind: str, fmt: str, content: bytes) -> list[tuple[int, dict[str, str]
         raise _file_error("import.empty", "The file has no header row.", "文件缺少表头。",
                           field="file")
     by_name = {}
-    for column in COLUMNS[kind]:
+    for column in EXPORT_COLUMNS[kind]:
         by_name[column.key.lower()] = column
-        by_name[column.label] = column
+        by_name[column.title] = column
     keys: list[Column | None] = []
     unknown = []
     for name in header:
@@ -172,14 +131,14 @@ def parse(kind: str, fmt: str, content: bytes) -> list[tuple[int, dict[str, str]
         raise _file_error(
             "import.unknown_columns", f"Unknown columns: {', '.join(unknown)}.",
             f"未知的列：{'、'.join(unknown)}。", field="header", unknown=unknown,
-            allowed=[c.key for c in COLUMNS[kind] if c.imported],
+            allowed=[c.key for c in EXPORT_COLUMNS[kind] if _imported(c)],
         )
     out = []
     for number, cells in enumerate(rows, start=2):
         if not any(cells):
             continue
         row = {c.key: cells[i] for i, c in enumerate(keys)
-               if c is not None and c.imported and i < len(cells) and cells[i] != ""}
+               if c is not None and _imported(c) and i < len(cells) and cells[i] != ""}
         out.append((number, row))
         if len(out) > MAX_ROWS:
             raise _file_error("import.too_many_rows",
@@ -197,15 +156,16 @@ def to_payload(kind: str, row: dict[str, str]) -> tuple[dict[str, Any], list[dic
     of cells that are not even the right type."""
     payload: dict[str, Any] = {}
     problems = []
-    for column in COLUMNS[kind]:
-        if column.key not in row or not column.imported:
+    for column in EXPORT_COLUMNS[kind]:
+        if column.key not in row or not _imported(column):
             continue
         text = row[column.key]
-        if column.kind == "list":
+        kind = CELL_KINDS.get(column.key, "text")
+        if kind == "list":
             for sep in LIST_SEPARATORS[1:]:
                 text = text.replace(sep, LIST_SEPARATORS[0])
             payload[column.key] = [p.strip() for p in text.split(";") if p.strip()]
-        elif column.kind == "bool":
+        elif kind == "bool":
             if text.lower() in TRUE:
                 payload[column.key] = True
             elif text.lower() in FALSE:
@@ -213,7 +173,7 @@ def to_payload(kind: str, row: dict[str, str]) -> tuple[dict[str, Any], list[dic
             else:
                 problems.append({"field": column.key, "code": "invalid",
                                  "message": f"Not yes/no: {text!r} (是/否, true/false)."})
-        elif column.kind == "int":
+        elif kind == "int":
             try:
                 payload[column.key] = int(text)
             except ValueError:
@@ -262,8 +222,8 @@ def check_importer(ctx: Context, kind: str) -> None:
 
 
 def _check_expert(ctx: Context, payload: dict[str, Any], seen: dict[str, int]) -> Checked:
-    data = load(schemas.ExpertFields(), payload)
-    expert_id = usecases.check_expert_registration(ctx, data)
+    data = load(ExpertFields(), payload)
+    expert_id = check_expert_registration(ctx, data)
     id_number = data["id_number"]
     if id_number and id_number in seen:
         raise InvalidInput("import.duplicate_in_file",
@@ -276,7 +236,7 @@ def _check_expert(ctx: Context, payload: dict[str, Any], seen: dict[str, int]) -
 def _check_demand(ctx: Context, payload: dict[str, Any]) -> Checked:
     principal = ctx.principal
     enterprise_id = payload.pop("enterprise_id", None)
-    data = load(schemas.DemandFields(), payload)
+    data = load(DemandFields(), payload)
     if principal.role == "enterprise":
         own = domain.check_enterprise_identity(principal)
         if enterprise_id not in (None, own):
@@ -290,7 +250,7 @@ def _check_demand(ctx: Context, payload: dict[str, Any]) -> Checked:
                                "Staff importing demands name each row's enterprise.",
                                "工作人员导入需求时须填写每行的单位标识。",
                                {"field": "enterprise_id"})
-    return Checked(0, usecases.check_demand_fields(ctx, data), [], enterprise_id)
+    return Checked(0, check_demand_fields(ctx, data), [], enterprise_id)
 
 
 def check_rows(ctx: Context, kind: str, rows: Iterable[tuple[int, dict[str, str]]]
@@ -316,189 +276,20 @@ def check_rows(ctx: Context, kind: str, rows: Iterable[tuple[int, dict[str, str]
     return checked
 
 
-def _report(checked: list[Checked]) -> dict[str, Any]:
+def report(checked: list[Checked]) -> dict[str, Any]:
     bad = [{"row": c.number, **p} for c in checked for p in c.problems]
     return {"rows": len(checked), "bad_rows": sorted({c.number for c in checked if c.problems}),
             "problems": bad}
 
 
-def _refuse(report: dict[str, Any]) -> InvalidInput:
-    n = len(report["bad_rows"])
+def refuse(summary: dict[str, Any]) -> InvalidInput:
+    n = len(summary["bad_rows"])
     return InvalidInput(
         "import.bad_rows",
-        f"{n} of {report['rows']} rows are invalid; nothing was imported.",
-        f"共 {report['rows']} 行，其中 {n} 行有误，未导入任何数据。",
-        report,
+        f"{n} of {summary['rows']} rows are invalid; nothing was imported.",
+        f"共 {summary['rows']} 行，其中 {n} 行有误，未导入任何数据。",
+        summary,
     )
-
-
-def _write(ctx: Context, kind: str, checked: list[Checked], segmenter: search.Segmenter
-           ) -> list[str]:
-    ids = []
-    for c in checked:
-        if kind == "experts":
-            ids.append(usecases.add_expert(ctx, c.key, c.data, segmenter).id)
-        else:
-            ids.append(usecases.add_demand(ctx, c.key, c.data).id)
-    return ids
-
-
-def _decode(content: str) -> bytes:
-    try:
-        return base64.b64decode(content, validate=True)
-    except (binascii.Error, ValueError):
-        raise _file_error("import.not_base64", "The file content is not valid base64.",
-                          "文件内容不是有效的 base64 编码。", field="content") from None
-
-
-def import_file(ctx: Context, data: dict[str, Any], segmenter: search.Segmenter
-                ) -> dict[str, Any]:
-    """Check a whole file and write all of it, or nothing (see the module's docstring)."""
-    check_importer(ctx, data["kind"])
-    rows = parse(data["kind"], data["format"], _decode(data["content"]))
-    with ctx.uow:
-        checked = check_rows(ctx, data["kind"], rows)
-        report = _report(checked)
-        if data["dry_run"]:
-            return {**report, "imported": 0, "dry_run": True}
-        if report["bad_rows"]:
-            raise _refuse(report)
-        ids = _write(ctx, data["kind"], checked, segmenter)
-        ctx.uow.audit(f"import.{data['kind']}", "import", str(uuid.uuid4()), None,
-                      {"rows": len(ids), "format": data["format"]})
-        ctx.uow.commit()
-        return {**report, "imported": len(ids), "ids": ids, "dry_run": False}
-
-
-# Staged imports (the command-line tool) ------------------------------------------------------
-
-def _job(ctx: Context, job_id: str) -> ImportJob:
-    job = ctx.uow.session.get(ImportJob, job_id)
-    if job is None or job.created_by != ctx.uow.actor or job.status != "staging":
-        raise NotFound("import.job_not_found", f"No import {job_id} of yours is open.",
-                       f"没有您未完成的导入任务 {job_id}。", {"job_id": job_id})
-    return job
-
-
-def stage(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """Add a batch of raw rows to an import (a new one without job_id); report its problems."""
-    check_importer(ctx, data["kind"])
-    rows = [(row["row"], {str(k): str(v) for k, v in row["cells"].items() if v not in (None, "")})
-            for row in data["rows"]]
-    with ctx.uow:
-        if data["job_id"] is None:
-            job = ImportJob(id=str(uuid.uuid4()), kind=data["kind"], status="staging",
-                            created_by=ctx.uow.actor, created_role=ctx.principal.role,
-                            created_at=ctx.now())
-            ctx.uow.session.add(job)
-        else:
-            job = _job(ctx, data["job_id"])
-            if job.kind != data["kind"]:
-                raise InvalidInput("import.kind_mismatch", f"Import {job.id} is of {job.kind}.",
-                                   f"导入任务 {job.id} 的类型为 {job.kind}。", {"field": "kind"})
-        checked = check_rows(ctx, job.kind, rows)
-        for (number, raw), c in zip(rows, checked, strict=True):
-            ctx.uow.session.merge(ImportRow(job_id=job.id, row_number=number, data=raw,
-                                            problems=c.problems or None))
-        ctx.uow.commit()
-        return {"job_id": job.id, **_report(checked)}
-
-
-def commit(ctx: Context, job_id: str, segmenter: search.Segmenter) -> dict[str, Any]:
-    """Check every staged row again, together, and write them all, or refuse with the report."""
-    with ctx.uow:
-        job = _job(ctx, job_id)
-        staged = ctx.uow.session.scalars(
-            select(ImportRow).where(ImportRow.job_id == job.id).order_by(ImportRow.row_number)
-        ).all()
-        checked = check_rows(ctx, job.kind, [(r.row_number, r.data) for r in staged])
-        report = _report(checked)
-        if report["bad_rows"] or not checked:
-            raise _refuse(report)
-        ids = _write(ctx, job.kind, checked, segmenter)
-        # The staged copies (personal data among them) go once the rows are in.
-        ctx.uow.session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
-        job.status = "committed"
-        ctx.uow.audit(f"import.{job.kind}", "import", job.id, {"status": "staging"},
-                      {"status": "committed", "rows": len(ids)})
-        ctx.uow.commit()
-        return {**report, "job_id": job.id, "imported": len(ids)}
-
-
-def discard(ctx: Context, job_id: str) -> dict[str, Any]:
-    with ctx.uow:
-        job = _job(ctx, job_id)
-        ctx.uow.session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
-        job.status = "discarded"
-        ctx.uow.audit("import.discard", "import", job.id, {"status": "staging"},
-                      {"status": "discarded"})
-        ctx.uow.commit()
-        return {"job_id": job.id, "status": job.status}
-
-
-# Exports -----------------------------------------------------------------------------------------
-
-def _export_text(column: Column, value: Any) -> str:
-    if value is None:
-        return ""
-    if column.kind == "list":
-        return "；".join(value)
-    if column.kind == "bool":
-        return "是" if value else "否"
-    return str(value)
-
-
-def export(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """The experts (personal data masked as the caller sees it) or demands the caller may read,
-    with the import's columns, as base64 of a CSV (UTF-8 with BOM, for Excel) or an .xlsx."""
-    principal = ctx.principal
-    kind = data["kind"]
-    with ctx.uow:
-        if kind == "experts":
-            principal.require(*domain.READERS, "system")
-            stmt = select(Expert).order_by(Expert.name, Expert.id)
-            if principal.role == "district_hr":
-                stmt = stmt.where(Expert.district == (principal.district or ""))
-            rows = [usecases.expert_view(e, principal) for e in ctx.uow.session.scalars(stmt)]
-        else:
-            principal.require(*domain.READERS, "enterprise", "system")
-            stmt = select(Demand).order_by(Demand.posted_at, Demand.id)
-            if principal.role == "district_hr":
-                stmt = stmt.where(Demand.district == (principal.district or ""))
-            if principal.role == "enterprise":
-                stmt = stmt.where(Demand.enterprise_id == (principal.organisation or ""))
-            rows = []
-            for d in ctx.uow.session.scalars(stmt):
-                view = usecases.demand_view(d)
-                view["budget"] = None if d.budget_fen is None else fen_to_yuan(d.budget_fen)
-                rows.append(view)
-    columns = COLUMNS[kind]
-    table = [[c.label for c in columns]] + [
-        [_export_text(c, row.get(c.key)) for c in columns] for row in rows
-    ]
-    if data["format"] == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(table)
-        content = buffer.getvalue().encode("utf-8-sig")
-        media_type = "text/csv; charset=utf-8"
-    else:
-        content = _xlsx(kind, table)
-        media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return {"filename": f"{kind}-{ctx.today().isoformat()}.{data['format']}",
-            "media_type": media_type, "rows": len(rows),
-            "content": base64.b64encode(content).decode("ascii")}
-
-
-def _xlsx(kind: str, table: list[list[str]]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(kind)
-    for row in table:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 # The command-line tool ---------------------------------------------------------------------------
@@ -542,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         with tqdm(total=len(rows), unit="row", desc=f"checking {args.kind}") as bar:
             for start in range(0, len(rows), args.batch_size):
                 batch = rows[start:start + args.batch_size]
-                answer = rpc.matching.import_stage({
+                answer = rpc.matching.stage_import({
                     "kind": args.kind, "job_id": job_id,
                     "rows": [{"row": n, "cells": cells} for n, cells in batch],
                 })
@@ -550,13 +341,13 @@ def main(argv: list[str] | None = None) -> int:
                 job_id = answer["job_id"]
                 bar.update(len(batch))
         if problems or args.dry_run:
-            rpc.matching.import_discard({"job_id": job_id})
+            rpc.matching.discard_import({"job_id": job_id})
             for p in problems:
                 print(f"row {p['row']}: {p['field']}: {p['message']}", file=sys.stderr)
             bad = len({p["row"] for p in problems})
             print(f"{len(rows)} rows checked, {bad} bad; nothing imported.")
             return 1 if problems else 0
-        result = rpc.matching.import_commit({"job_id": job_id})
+        result = rpc.matching.commit_import({"job_id": job_id})
     print(f"{result['imported']} {args.kind} imported.")
     return 0
 

@@ -19,9 +19,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.models import NAMING_CONVENTION, UtcDateTime
+from servicekit.stations import StationReadModel
 
 
 class Base(DeclarativeBase):
@@ -117,6 +118,9 @@ class Recommendation(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     response_reason: Mapped[str | None] = mapped_column(Text)
+    # For the answers: the expert proposed, and the collaboration an acceptance became.
+    expert: Mapped[Expert] = relationship()
+    collaboration: Mapped[Collaboration | None] = relationship(viewonly=True)
 
 
 class Collaboration(Base):
@@ -142,21 +146,11 @@ class Collaboration(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class Station(Base):
-    """Read model of approved stations, from applications.station_approved / station_revoked."""
+class Station(Base, StationReadModel):
+    """The platform's one station read model (servicekit.stations), fed by the applications
+    service's station events: a recommendation is brokered only by an active station."""
 
     __tablename__ = "stations"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    plaque_number: Mapped[str] = mapped_column(String(50))
-    station_type: Mapped[str] = mapped_column(String(20))
-    host_unit_id: Mapped[str] = mapped_column(String(64))
-    host_unit_name: Mapped[str] = mapped_column(String(200))
-    district: Mapped[str] = mapped_column(String(6))
-    status: Mapped[str] = mapped_column(String(12))  # active | revoked
-    approved_on: Mapped[date] = mapped_column(Date)
-    revoked_on: Mapped[date | None] = mapped_column(Date)
 
 
 class EnterpriseContact(Base):
@@ -205,6 +199,8 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    history: Mapped[list[DeliveryAttempt]] = relationship(
+        order_by="DeliveryAttempt.attempt", viewonly=True)
 
 
 class DeliveryAttempt(Base):

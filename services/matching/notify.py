@@ -1,7 +1,7 @@
 """Sending an enterprise's notifications: email over SMTP and webhooks signed with HMAC-SHA256.
 
 Only the transports live here; which deliveries are due, and what each attempt did, is the
-use cases' business (``usecases.dispatch_due_deliveries``).
+use cases' business (``usecases.notifications.dispatch_due_deliveries``).
 
 A webhook request carries:
   X-Talent-Event       recommendations_published

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
+from contracts.rpc import matching as contract
 from servicekit.auth import Principal
 from servicekit.base import KitService, rpc
+from servicekit.context import Context
 from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler
 from servicekit.validation import load
-from services.matching import importer, notify, schemas, search, usecases
-from services.matching.usecases import Context
+from services.matching import notify, search
+from services.matching.usecases import (
+    collaborations,
+    demands,
+    experts,
+    notifications,
+    recommendations,
+    stations,
+    talent_map,
+    transfers,
+)
 
 SYSTEM = Principal(actor="system", role="system")
 
@@ -61,169 +73,176 @@ class MatchingService(KitService):
 
     @property
     def ctx(self) -> Context:
-        return Context(self.db, self.caller, self.clock)
+        """The use cases' context, with the segmenter, the expert index and the delivery
+        settings as its extras."""
+        return self.context(segmenter=self.engine.segmenter, index=self.engine.holder,
+                            deliveries=self.deliveries)
 
     # Talent database ---------------------------------------------------------------------
 
     @rpc
     def register_expert(self, request: dict) -> dict:
-        data = load(schemas.ExpertFields(), request)
-        return usecases.register_expert(self.ctx, data, self.engine.segmenter)
+        return experts.register_expert(self.ctx, load(contract.ExpertFields(), request))
 
     @rpc
     def update_expert(self, request: dict) -> dict:
-        data = load(schemas.UpdateExpert(partial=schemas.PROFILE_FIELDS), request)
+        data = load(contract.UpdateExpert(partial=contract.PROFILE_FIELDS), request)
         expert_id = data.pop("expert_id")
-        return usecases.update_expert(self.ctx, expert_id, data, self.engine.segmenter)
+        return experts.update_expert(self.ctx, expert_id, data)
 
     @rpc
     def get_expert(self, request: dict) -> dict:
-        return usecases.get_expert(self.ctx, load(schemas.ExpertId(), request)["expert_id"])
+        return experts.get_expert(self.ctx, load(contract.ExpertId(), request)["expert_id"])
 
     @rpc
     def list_experts(self, request: dict) -> dict:
-        return usecases.list_experts(self.ctx, load(schemas.ExpertQuery(), request))
+        return experts.list_experts(self.ctx, load(contract.ExpertQuery(), request))
 
     # Demand database ---------------------------------------------------------------------
 
     @rpc
     def post_demand(self, request: dict) -> dict:
-        return usecases.post_demand(self.ctx, load(schemas.DemandFields(), request))
+        return demands.post_demand(self.ctx, load(contract.DemandFields(), request))
 
     @rpc
     def revise_demand(self, request: dict) -> dict:
-        data = load(schemas.ReviseDemand(), request)
-        return usecases.revise_demand(self.ctx, data.pop("demand_id"), data)
+        data = load(contract.ReviseDemand(), request)
+        return demands.revise_demand(self.ctx, data.pop("demand_id"), data)
 
     @rpc
     def triage_demand(self, request: dict) -> dict:
-        data = load(schemas.TriageDemand(), request)
-        return usecases.triage_demand(self.ctx, data["demand_id"], data["action"],
-                                      data.get("reason", ""))
+        data = load(contract.TriageDemand(), request)
+        return demands.triage_demand(self.ctx, data["demand_id"], data["action"],
+                                     data.get("reason", ""))
 
     @rpc
     def close_demand(self, request: dict) -> dict:
-        data = load(schemas.CloseDemand(), request)
-        return usecases.close_demand(self.ctx, data["demand_id"], data["reason"])
+        data = load(contract.CloseDemand(), request)
+        return demands.close_demand(self.ctx, data["demand_id"], data["reason"])
 
     @rpc
     def get_demand(self, request: dict) -> dict:
-        return usecases.get_demand(self.ctx, load(schemas.DemandId(), request)["demand_id"])
+        return demands.get_demand(self.ctx, load(contract.DemandId(), request)["demand_id"])
 
     @rpc
     def list_demands(self, request: dict) -> dict:
-        return usecases.list_demands(self.ctx, load(schemas.DemandQuery(), request))
+        return demands.list_demands(self.ctx, load(contract.DemandQuery(), request))
 
     @rpc
     def expire_due_demands(self) -> dict:
-        return usecases.expire_due_demands(self.ctx)
+        return demands.expire_due_demands(self.ctx)
 
     @ConfigTimer.decorator("EXPIRY_CHECK_SECONDS", 3600.0)
     def expire_due_demands_on_timer(self) -> None:
-        usecases.expire_due_demands(Context(self.db, SYSTEM, self.clock))
+        demands.expire_due_demands(replace(self.ctx, principal=SYSTEM))
 
     # Matching and feedback -----------------------------------------------------------------
 
     @rpc
-    def recommend(self, request: dict) -> dict:
-        data = load(schemas.Recommend(), request)
-        return usecases.recommend(self.ctx, data["demand_id"], data["limit"],
-                                  self.engine.holder, self.engine.segmenter)
+    def recommend_experts(self, request: dict) -> dict:
+        data = load(contract.RecommendExperts(), request)
+        return recommendations.recommend_experts(self.ctx, data["demand_id"], data["limit"])
 
     @rpc
     def publish_recommendations(self, request: dict) -> dict:
-        data = load(schemas.Publish(), request)
-        return usecases.publish_recommendations(self.ctx, data["demand_id"], data["expert_ids"],
-                                                data["station_id"])
+        data = load(contract.PublishRecommendations(), request)
+        return recommendations.publish_recommendations(self.ctx, data["demand_id"],
+                                                       data["expert_ids"], data["station_id"])
 
     @rpc
     def list_recommendations(self, request: dict) -> dict:
-        return usecases.list_recommendations(self.ctx,
-                                             load(schemas.DemandId(), request)["demand_id"])
+        return recommendations.list_recommendations(
+            self.ctx, load(contract.DemandId(), request)["demand_id"])
 
     @rpc
-    def respond(self, request: dict) -> dict:
-        data = load(schemas.Respond(), request)
-        return usecases.respond(self.ctx, data["recommendation_id"], data["decision"],
-                                data["mode"], data.get("reason", ""), data["demand_id"])
+    def answer_recommendation(self, request: dict) -> dict:
+        data = load(contract.AnswerRecommendation(), request)
+        return recommendations.answer_recommendation(
+            self.ctx, data["recommendation_id"], data["decision"], data["mode"],
+            data.get("reason", ""), data["demand_id"])
 
     @rpc
     def list_collaborations(self, request: dict) -> dict:
-        return usecases.list_collaborations(self.ctx, load(schemas.CollaborationQuery(), request))
+        return collaborations.list_collaborations(
+            self.ctx, load(contract.CollaborationQuery(), request))
 
     # Notifying enterprises -----------------------------------------------------------------
 
     @rpc
     def list_notifications(self, request: dict) -> dict:
-        return usecases.list_notifications(self.ctx, load(schemas.NotificationQuery(), request))
+        return notifications.list_notifications(
+            self.ctx, load(contract.NotificationQuery(), request))
 
     @rpc
     def mark_notification_read(self, request: dict) -> dict:
-        data = load(schemas.NotificationId(), request)
-        return usecases.mark_read(self.ctx, data["notification_id"])
+        data = load(contract.NotificationId(), request)
+        return notifications.mark_notification_read(self.ctx, data["notification_id"])
 
     @rpc
     def set_notification_settings(self, request: dict) -> dict:
-        data = load(schemas.NotificationSettings(), request)
-        return usecases.set_notification_settings(self.ctx, data)
+        return notifications.set_notification_settings(
+            self.ctx, load(contract.NotificationSettings(), request))
 
     @rpc
     def get_notification_settings(self) -> dict:
-        return usecases.get_notification_settings(self.ctx)
+        return notifications.get_notification_settings(self.ctx)
 
     @rpc
     def list_deliveries(self, request: dict) -> dict:
-        return usecases.list_deliveries(self.ctx, load(schemas.DeliveryQuery(), request))
+        return notifications.list_deliveries(self.ctx, load(contract.DeliveryQuery(), request))
 
     @ConfigTimer.decorator("DELIVERY_POLL_SECONDS", 5.0)
     def dispatch_deliveries(self) -> None:
-        usecases.dispatch_due_deliveries(self.db, self.deliveries)
+        notifications.dispatch_due_deliveries(self.ctx)
 
     # Talent map ------------------------------------------------------------------------------
 
     @rpc
-    def talent_map(self, request: dict) -> dict:
-        return usecases.talent_map(self.ctx, load(schemas.TalentMapQuery(), request))
+    def get_talent_map(self, request: dict) -> dict:
+        return talent_map.get_talent_map(self.ctx, load(contract.TalentMapQuery(), request))
 
     @rpc
-    def talent_map_svg(self, request: dict) -> str:
-        return usecases.talent_map_svg(self.ctx, load(schemas.TalentMapQuery(), request))
+    def render_talent_map(self, request: dict) -> str:
+        return talent_map.render_talent_map(self.ctx, load(contract.TalentMapQuery(), request))
 
     # Imports and exports ---------------------------------------------------------------------
 
     @rpc
     def import_file(self, request: dict) -> dict:
-        data = load(schemas.ImportFile(), request)
-        return importer.import_file(self.ctx, data, self.engine.segmenter)
+        return transfers.import_file(self.ctx, load(contract.ImportFile(), request))
 
     @rpc
-    def import_stage(self, request: dict) -> dict:
-        data = load(schemas.ImportStage(), request)
-        return importer.stage(self.ctx, data)
+    def stage_import(self, request: dict) -> dict:
+        return transfers.stage_import(self.ctx, load(contract.StageImport(), request))
 
     @rpc
-    def import_commit(self, request: dict) -> dict:
-        data = load(schemas.ImportJobId(), request)
-        return importer.commit(self.ctx, data["job_id"], self.engine.segmenter)
+    def commit_import(self, request: dict) -> dict:
+        data = load(contract.ImportJobId(), request)
+        return transfers.commit_import(self.ctx, data["job_id"])
 
     @rpc
-    def import_discard(self, request: dict) -> dict:
-        return importer.discard(self.ctx, load(schemas.ImportJobId(), request)["job_id"])
+    def discard_import(self, request: dict) -> dict:
+        data = load(contract.ImportJobId(), request)
+        return transfers.discard_import(self.ctx, data["job_id"])
 
     @rpc
-    def export(self, request: dict) -> dict:
-        return importer.export(self.ctx, load(schemas.Export(), request))
+    def export_records(self, request: dict) -> dict:
+        return transfers.export_records(self.ctx, load(contract.ExportRecords(), request))
 
     # Stations (read model of the applications service) -------------------------------------
 
     @event_handler("applications", "station_approved")
     def on_station_approved(self, event: Envelope) -> None:
-        usecases.station_approved(self.db, event.payload)
+        stations.apply_station(self.ctx, event.type, event.payload)
+
+    @event_handler("applications", "station_status_changed")
+    def on_station_status_changed(self, event: Envelope) -> None:
+        stations.apply_station(self.ctx, event.type, event.payload)
 
     @event_handler("applications", "station_revoked")
     def on_station_revoked(self, event: Envelope) -> None:
-        usecases.station_revoked(self.db, event.payload)
+        stations.apply_station(self.ctx, event.type, event.payload)
 
     @rpc
     def list_stations(self) -> list[dict]:
-        return usecases.list_stations(self.ctx)
+        return stations.list_stations(self.ctx)

@@ -15,8 +15,8 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from contracts.rpc.matching import INDUSTRIES, TALENT_LEVELS
 from servicekit.tenants import CITY, DISTRICTS, TENANTS
-from services.matching import domain
 
 METRICS = {"experts": ("专家", "experts"), "demands": ("需求", "demands"),
            "collaborations": ("合作", "collaborations")}
@@ -36,8 +36,8 @@ def aggregate(
     Demands have no talent level: the level filter leaves them as they are."""
     expert_cells: Counter[tuple[str, str, str]] = Counter()
     district_totals: dict[str, Counter[str]] = {code: Counter() for code in TENANTS}
-    industry_totals: dict[str, Counter[str]] = {code: Counter() for code in domain.INDUSTRIES}
-    level_totals: dict[str, Counter[str]] = {code: Counter() for code in domain.TALENT_LEVELS}
+    industry_totals: dict[str, Counter[str]] = {code: Counter() for code in INDUSTRIES}
+    level_totals: dict[str, Counter[str]] = {code: Counter() for code in TALENT_LEVELS}
     for district, talent_level, industries in experts:
         for code in industries:
             expert_cells[(district, code, talent_level)] += 1
@@ -75,13 +75,13 @@ def aggregate(
         "industries": [
             {"code": code, "name_zh": names[0], "name_en": names[1],
              **counts(industry_totals[code])}
-            for code, names in domain.INDUSTRIES.items()
+            for code, names in INDUSTRIES.items()
         ],
         "levels": [
             {"code": code, "name_zh": names[0], "name_en": names[1],
              "experts": level_totals[code]["experts"],
              "collaborations": level_totals[code]["collaborations"]}
-            for code, names in domain.TALENT_LEVELS.items()
+            for code, names in TALENT_LEVELS.items()
         ],
         "cells": {
             "experts": [
@@ -181,9 +181,9 @@ def render_svg(data: dict[str, Any], as_of: date) -> str:
     filters = data["filters"]
     subtitle = []
     if filters["industry"]:
-        subtitle.append(f"行业：{domain.INDUSTRIES[filters['industry']][0]}")
+        subtitle.append(f"行业：{INDUSTRIES[filters['industry']][0]}")
     if filters["talent_level"]:
-        subtitle.append(f"层次：{domain.TALENT_LEVELS[filters['talent_level']][0]}")
+        subtitle.append(f"层次：{TALENT_LEVELS[filters['talent_level']][0]}")
     subtitle.append(f"截至 {as_of.isoformat()}")
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1100 680" width="1100" '

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+# The states and decisions are the RPC contract's vocabulary, defined there once.
+from contracts.rpc.subsidy import ExpenditureStatus, GrantStatus
 from servicekit.errors import Conflict, InvalidInput
 from servicekit.money import fen_to_yuan
 
@@ -60,30 +62,6 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "project_roadshow": ("project roadshows", "项目路演"),
     "cooperation_negotiation": ("cooperation negotiation", "合作洽谈"),
 }
-
-# Art 14: how a district supports the stations of its jurisdiction.
-DISTRICT_PURPOSES: dict[str, tuple[str, str]] = {
-    "purchased_services": ("purchased services", "购买服务"),
-    "venue_subsidy": ("venue subsidy", "场地补贴"),
-    "project_grant": ("project grant", "项目资助"),
-}
-
-
-class GrantStatus(StrEnum):
-    PROPOSED = "proposed"  # waits for the fund manager's approval
-    APPROVED = "approved"  # committed; tranches are paid and spending reported
-    DECLINED = "declined"  # refused before any money was committed
-    CLOSED = "closed"  # the station was revoked: remaining money released or clawed back
-
-
-class ExpenditureStatus(StrEnum):
-    REPORTED = "reported"
-    QUERIED = "queried"
-    ACCEPTED = "accepted"
-    DISALLOWED = "disallowed"
-
-
-REVIEW_DECISIONS = ("accept", "query", "disallow")
 
 # Review decision → (states it may be taken from, resulting state).
 _REVIEWS: dict[str, tuple[tuple[ExpenditureStatus, ...], ExpenditureStatus]] = {
@@ -223,17 +201,6 @@ class Figures:
     @property
     def reconciles(self) -> bool:
         return self.budget == self.available + self.committed + self.disbursed
-
-    def as_yuan(self) -> dict[str, str]:
-        return {
-            "budget": fen_to_yuan(self.budget),
-            "available": fen_to_yuan(self.available),
-            "committed": fen_to_yuan(self.committed),
-            "disbursed": fen_to_yuan(self.disbursed),
-            "spent": fen_to_yuan(self.spent),
-            "unspent": fen_to_yuan(self.advanced),
-            "receivable": fen_to_yuan(self.receivable),
-        }
 
 
 # --- rules ----------------------------------------------------------------------------------

@@ -4,17 +4,14 @@ them through the migrations).
 The ledger (ledger_entries, ledger_lines) is append-only: the migration adds triggers that
 refuse UPDATE and DELETE on it. ledger_accounts.balance_fen is the running sum of an account's
 lines, written in the same transaction as the lines (so a fund's balance is one row away);
-``ledger_check`` recomputes it from the lines.
+``check_ledger`` recomputes it from the lines.
 """
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,7 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from servicekit.models import NAMING_CONVENTION
+from servicekit.idempotency import IdempotencyRecord
+from servicekit.models import NAMING_CONVENTION, UtcDateTime
+from servicekit.stations import StationReadModel
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
 _Serial = BigInteger().with_variant(Integer(), "sqlite")
@@ -35,19 +34,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Station(Base):
-    """Read model of the applications service's station registry (its events)."""
+class Station(StationReadModel, Base):
+    """Read model of the applications service's station registry (servicekit.stations)."""
 
     __tablename__ = "stations"
-
-    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    district: Mapped[str] = mapped_column(String(6))
-    host_unit_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    name: Mapped[str | None] = mapped_column(String(200))
-    plaque_number: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20))  # active | revoked
-    revoked_on: Mapped[date | None] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Fund(Base):
@@ -60,7 +50,7 @@ class Fund(Base):
     district: Mapped[str] = mapped_column(String(6))
     fiscal_year: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class BudgetChange(Base):
@@ -76,7 +66,7 @@ class BudgetChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     actor: Mapped[str] = mapped_column(String(100))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Grant(Base):
@@ -99,12 +89,12 @@ class Grant(Base):
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(Text)
     proposed_by: Mapped[str] = mapped_column(String(100))
-    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(100))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decision_document: Mapped[str | None] = mapped_column(String(200))
     decline_reason: Mapped[str | None] = mapped_column(Text)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     close_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -121,7 +111,7 @@ class Disbursement(Base):
     paid_on: Mapped[date] = mapped_column(Date)
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Repayment(Base):
@@ -136,7 +126,7 @@ class Repayment(Base):
     paid_on: Mapped[date] = mapped_column(Date)
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Expenditure(Base):
@@ -152,7 +142,7 @@ class Expenditure(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     reported_by: Mapped[str] = mapped_column(String(100))
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ExpenditureNote(Base):
@@ -166,7 +156,7 @@ class ExpenditureNote(Base):
     text: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Attachment(Base):
@@ -177,7 +167,7 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(100))
-    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ExpenditureAttachment(Base):
@@ -187,7 +177,7 @@ class ExpenditureAttachment(Base):
     sha256: Mapped[str] = mapped_column(ForeignKey("attachments.sha256"), primary_key=True)
     filename: Mapped[str] = mapped_column(String(200))
     added_by: Mapped[str] = mapped_column(String(100))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LedgerAccount(Base):
@@ -217,7 +207,7 @@ class LedgerEntry(Base):
     role: Mapped[str] = mapped_column(String(40))
     correlation_id: Mapped[str | None] = mapped_column(String(200))  # as the kit's audit log
     posted_on: Mapped[date] = mapped_column(Date)
-    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LedgerLine(Base):
@@ -231,14 +221,7 @@ class LedgerLine(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)  # debit positive, credit negative
 
 
-class IdempotencyKey(Base):
-    """A request already carried out, with its answer, so a retry is answered, not redone."""
+class IdempotencyKey(IdempotencyRecord, Base):
+    """A payment already carried out, with its answer (servicekit.idempotency)."""
 
     __tablename__ = "idempotency_keys"
-
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    operation: Mapped[str] = mapped_column(String(60))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    actor: Mapped[str] = mapped_column(String(100))
-    response: Mapped[Any] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -2,143 +2,156 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from contracts.rpc import subsidy as contract
 from servicekit.attachments import JPEG, PDF, PNG, AttachmentStore
 from servicekit.base import KitService, rpc
+from servicekit.context import Context
 from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler
 from servicekit.validation import load
-from services.subsidy import schemas, usecases
+from services.subsidy.usecases import (
+    disbursements,
+    expenditures,
+    funds,
+    grants,
+    repayments,
+    stations,
+    supervision,
+)
 
 # Evidence of spending: documents and photographs (R9.3 reviews read them).
 EVIDENCE_TYPES = (PDF, JPEG, PNG)
+
 
 class SubsidyService(KitService):
     name = "subsidy"
     db = Database("services.subsidy:migrations")
 
-    def _store(self) -> AttachmentStore:
-        return AttachmentStore.for_service(self.config, self.name, allowed=EVIDENCE_TYPES)
+    def _with_store(self) -> Context:
+        store = AttachmentStore.for_service(self.config, self.name, allowed=EVIDENCE_TYPES)
+        return self.context(store=store)
 
     # --- events -----------------------------------------------------------------------------
 
     @event_handler("applications", "station_approved")
     def on_station_approved(self, event: Envelope) -> None:
-        usecases.record_station(self.db, self.clock, event.payload)
+        stations.record_station(self.context(), event.payload)
 
     @event_handler("applications", "station_revoked")
     def on_station_revoked(self, event: Envelope) -> None:
-        usecases.revoke_station(self.db, self.clock, event.payload, event.id)
+        stations.revoke_station(self.context(), event.payload, event.id)
 
     @event_handler("evaluation", "demonstration_selected")
     def on_demonstration_selected(self, event: Envelope) -> None:
-        usecases.propose_from_selection(self.db, self.clock, event.payload)
+        grants.propose_from_selection(self.context(), event.payload)
 
     # --- funds ------------------------------------------------------------------------------
 
     @rpc
-    def fund_set_budget(self, request: dict) -> dict:
-        data = load(schemas.SetBudget(), request)
-        return usecases.set_budget(self.db, self.caller, self.clock, data)
+    def set_fund_budget(self, request: dict) -> dict:
+        return funds.set_fund_budget(self.context(), load(contract.SetFundBudget(), request))
 
     @rpc
-    def fund_get(self, request: dict) -> dict:
-        data = load(schemas.FundRef(), request)
-        return usecases.get_fund(self.db, self.caller, data["fund_id"])
+    def get_fund(self, request: dict) -> dict:
+        data = load(contract.FundRef(), request)
+        return funds.get_fund(self.context(), data["fund_id"])
 
     @rpc
-    def fund_list(self, request: dict) -> dict:
-        return usecases.list_funds(self.db, self.caller, load(schemas.FundList(), request))
+    def list_funds(self, request: dict) -> dict:
+        return funds.list_funds(self.context(), load(contract.ListFunds(), request))
 
     # --- grants -----------------------------------------------------------------------------
 
     @rpc
-    def grant_propose(self, request: dict) -> dict:
-        data = load(schemas.ProposeGrant(), request)
-        return usecases.propose_district_grant(self.db, self.caller, self.clock, data)
+    def propose_grant(self, request: dict) -> dict:
+        return grants.propose_grant(self.context(), load(contract.ProposeGrant(), request))
 
     @rpc
-    def grant_approve(self, request: dict) -> dict:
-        data = load(schemas.ApproveGrant(), request)
-        return usecases.approve_grant(self.db, self.caller, self.clock, data)
+    def approve_grant(self, request: dict) -> dict:
+        return grants.approve_grant(self.context(), load(contract.ApproveGrant(), request))
 
     @rpc
-    def grant_decline(self, request: dict) -> dict:
-        data = load(schemas.DeclineGrant(), request)
-        return usecases.decline_grant(self.db, self.caller, self.clock, data)
+    def decline_grant(self, request: dict) -> dict:
+        return grants.decline_grant(self.context(), load(contract.DeclineGrant(), request))
 
     @rpc
-    def grant_get(self, request: dict) -> dict:
-        data = load(schemas.GrantRef(), request)
-        return usecases.get_grant(self.db, self.caller, data["grant_id"])
+    def get_grant(self, request: dict) -> dict:
+        data = load(contract.GrantRef(), request)
+        return grants.get_grant(self.context(), data["grant_id"])
 
     @rpc
-    def grant_balance(self, request: dict) -> dict:
-        data = load(schemas.GrantRef(), request)
-        return usecases.grant_balance(self.db, self.caller, data["grant_id"])
+    def get_grant_balance(self, request: dict) -> dict:
+        data = load(contract.GrantRef(), request)
+        return grants.get_grant_balance(self.context(), data["grant_id"])
 
     @rpc
-    def grant_list(self, request: dict) -> dict:
-        return usecases.list_grants(self.db, self.caller, load(schemas.GrantList(), request))
+    def list_grants(self, request: dict) -> dict:
+        return grants.list_grants(self.context(), load(contract.ListGrants(), request))
+
+    # --- tranches and repayments ------------------------------------------------------------
 
     @rpc
-    def grant_disburse(self, request: dict) -> dict:
-        data = load(schemas.Disburse(), request)
-        return usecases.disburse(self.db, self.caller, self.clock, data)
+    def disburse_grant(self, request: dict) -> dict:
+        data = load(contract.DisburseGrant(), request)
+        return disbursements.disburse_grant(self.context(), data)
 
     @rpc
-    def disbursement_list(self, request: dict) -> list[dict]:
-        data = load(schemas.GrantRef(), request)
-        return usecases.list_disbursements(self.db, self.caller, data["grant_id"])
+    def list_disbursements(self, request: dict) -> list[dict[str, Any]]:
+        data = load(contract.GrantRef(), request)
+        return disbursements.list_disbursements(self.context(), data["grant_id"])
 
     @rpc
-    def receivable_settle(self, request: dict) -> dict:
-        data = load(schemas.SettleReceivable(), request)
-        return usecases.settle_receivable(self.db, self.caller, self.clock, data)
+    def settle_receivable(self, request: dict) -> dict:
+        data = load(contract.SettleReceivable(), request)
+        return repayments.settle_receivable(self.context(), data)
 
     # --- expenditures -----------------------------------------------------------------------
 
     @rpc
-    def expenditure_record(self, request: dict) -> dict:
-        data = load(schemas.RecordExpenditure(), request)
-        return usecases.record_expenditure(self.db, self.caller, self.clock, self._store(), data)
+    def record_expenditure(self, request: dict) -> dict:
+        data = load(contract.RecordExpenditure(), request)
+        return expenditures.record_expenditure(self._with_store(), data)
 
     @rpc
-    def expenditure_review(self, request: dict) -> dict:
-        data = load(schemas.ReviewExpenditure(), request)
-        return usecases.review_expenditure(self.db, self.caller, self.clock, data)
+    def review_expenditure(self, request: dict) -> dict:
+        data = load(contract.ReviewExpenditure(), request)
+        return expenditures.review_expenditure(self.context(), data)
 
     @rpc
-    def expenditure_answer(self, request: dict) -> dict:
-        data = load(schemas.AnswerQuery(), request)
-        return usecases.answer_query(self.db, self.caller, self.clock, self._store(), data)
+    def answer_query(self, request: dict) -> dict:
+        data = load(contract.AnswerQuery(), request)
+        return expenditures.answer_query(self._with_store(), data)
 
     @rpc
-    def expenditure_list(self, request: dict) -> dict:
-        data = load(schemas.ExpenditureList(), request)
-        return usecases.list_expenditures(self.db, self.caller, data)
+    def list_expenditures(self, request: dict) -> dict:
+        data = load(contract.ListExpenditures(), request)
+        return expenditures.list_expenditures(self.context(), data)
 
     @rpc
-    def attachment_get(self, request: dict) -> dict:
-        data = load(schemas.AttachmentRef(), request)
-        return usecases.get_attachment(self.db, self.caller, self._store(), data)
+    def get_attachment(self, request: dict) -> dict:
+        data = load(contract.AttachmentRef(), request)
+        return expenditures.get_attachment(self._with_store(), data)
 
     # --- supervision (R13.1) ----------------------------------------------------------------
 
     @rpc
-    def usage_report(self, request: dict) -> dict:
-        return usecases.usage_report(self.db, self.caller, load(schemas.UsageReport(), request))
+    def get_usage_report(self, request: dict) -> dict:
+        data = load(contract.UsageQuery(), request)
+        return supervision.get_usage_report(self.context(), data)
 
     @rpc
-    def slow_spenders(self, request: dict) -> dict:
-        data = load(schemas.SlowSpenders(), request)
-        return usecases.slow_spenders(self.db, self.caller, self.clock, self.config, data)
+    def list_slow_spenders(self, request: dict) -> dict:
+        data = load(contract.SlowSpendingQuery(), request)
+        return supervision.list_slow_spenders(self.context(config=self.config), data)
 
     @rpc
-    def ledger_entries(self, request: dict) -> dict:
-        data = load(schemas.LedgerQuery(), request)
-        return usecases.ledger_entries(self.db, self.caller, data)
+    def list_ledger_entries(self, request: dict) -> dict:
+        data = load(contract.LedgerQuery(), request)
+        return supervision.list_ledger_entries(self.context(), data)
 
     @rpc
-    def ledger_check(self) -> dict:
-        return usecases.ledger_check(self.db, self.caller)
+    def check_ledger(self) -> dict:
+        return supervision.check_ledger(self.context())

@@ -13,8 +13,9 @@ from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler
 
-# The test services' databases hold only the kit's tables, which evaluation's migrations
-# (so far the kit branch alone) create.
+# The test services use only the kit's tables (outbox, inbox, audit, dead letters). Every
+# service's migrations bring the kit branch along; evaluation's are borrowed for it, and the
+# evaluation tables they create as well go unused here.
 KIT_ONLY_MIGRATIONS = "services.evaluation:migrations"
 
 

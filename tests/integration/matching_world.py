@@ -117,9 +117,18 @@ class WebhookReceiver:
         self.server.server_close()
 
 
-def publish_station_approved(config: dict, **overrides: Any) -> dict[str, Any]:
-    """Publish applications.station_approved as the applications service would: a valid
+def publish_station_event(config: dict, event_type: str, payload: dict[str, Any]) -> None:
+    """Publish an applications station event as the applications service would: a valid
     envelope of the real contract, on its events exchange."""
+    envelope = make_envelope("applications", CITY, event_type, payload, None)
+    exchange = Exchange("applications.events", type="topic", durable=True)
+    with Connection(config["AMQP_URI"]) as conn:
+        conn.Producer().publish(envelope, exchange=exchange, routing_key=event_type,
+                                serializer="json", declare=[exchange])
+
+
+def publish_station_approved(config: dict, **overrides: Any) -> dict[str, Any]:
+    """Publish applications.station_approved for st-1 (``overrides`` change its payload)."""
     payload = {
         "station_id": "st-1", "application_id": "app-1", "plaque_number": "WHRCYZ-2026-001",
         "name": "威海碳纤维产业人才驿站", "station_type": "innovation",
@@ -127,11 +136,7 @@ def publish_station_approved(config: dict, **overrides: Any) -> dict[str, Any]:
         "district": "371071", "approved_on": "2026-02-20", "policy_version": "2020-10",
         **overrides,
     }
-    envelope = make_envelope("applications", CITY, "station_approved", payload, None)
-    exchange = Exchange("applications.events", type="topic", durable=True)
-    with Connection(config["AMQP_URI"]) as conn:
-        conn.Producer().publish(envelope, exchange=exchange, routing_key="station_approved",
-                                serializer="json", declare=[exchange])
+    publish_station_event(config, "station_approved", payload)
     return payload
 
 

@@ -29,18 +29,18 @@ def applications(container_factory, service_config):
 
 
 def test_notice_windows_of_the_issue(applications):  # R7.3
-    window = applications.calendar_notice_window({"published_on": "2026-09-30"})
+    window = applications.get_notice_window({"published_on": "2026-09-30"})
     assert window["closes_on"] == "2026-10-12"
     assert window["working_days"] == ["2026-09-30", "2026-10-08", "2026-10-09", "2026-10-10",
                                       "2026-10-12"]
     assert window["closes_at"] == "2026-10-13T00:00:00+08:00"
-    assert applications.calendar_notice_window({"published_on": "2026-02-12"})[
+    assert applications.get_notice_window({"published_on": "2026-02-12"})[
         "closes_on"] == "2026-02-25"
 
 
 def test_date_beyond_known_data_is_refused(applications):  # R7.3
     with pytest.raises(CalendarError) as refused:
-        applications.calendar_notice_window({"published_on": "2026-12-28"})
+        applications.get_notice_window({"published_on": "2026-12-28"})
     assert refused.value.code == "calendar.beyond_known_data"
     assert "2027" in refused.value.message_zh
 
@@ -48,12 +48,12 @@ def test_date_beyond_known_data_is_refused(applications):  # R7.3
 def test_administrator_extends_the_calendar_with_audit_and_event(
     applications, database_url_template
 ):  # R7.3
-    applications.calendar_register_year(YEAR_2027)
-    window = applications.calendar_notice_window({"published_on": "2026-12-28"})
+    applications.register_calendar_year(YEAR_2027)
+    window = applications.get_notice_window({"published_on": "2026-12-28"})
     assert window["working_days"] == ["2026-12-28", "2026-12-29", "2026-12-30", "2026-12-31",
                                       "2027-01-04"]
-    assert "2027-01-09" in applications.calendar_workdays({"start": "2027-01-09",
-                                                           "end": "2027-01-10"})
+    assert "2027-01-09" in applications.list_workdays({"start": "2027-01-09",
+                                                       "end": "2027-01-10"})["workdays"]
 
     engine = make_engine(database_url_template.format(service="applications"))
     with engine.connect() as conn:
@@ -69,17 +69,17 @@ def test_administrator_extends_the_calendar_with_audit_and_event(
 
 def test_bad_calendar_input_is_refused_and_changes_nothing(applications, database_url_template):
     with pytest.raises(Conflict):  # the seed already knows 2026
-        applications.calendar_register_year({"year": 2026, "holidays": [], "workdays": []})
+        applications.register_calendar_year({"year": 2026, "holidays": [], "workdays": []})
     with pytest.raises(InvalidInput) as invalid:  # a make-up working day on a Wednesday
-        applications.calendar_register_year({"year": 2027, "holidays": [],
+        applications.register_calendar_year({"year": 2027, "holidays": [],
                                              "workdays": ["2027-01-06"]})
     assert invalid.value.code == "calendar.invalid_year_data"
     with pytest.raises(InvalidInput) as unknown:
-        applications.calendar_register_year({**YEAR_2027, "approved": True})
+        applications.register_calendar_year({**YEAR_2027, "approved": True})
     assert "approved" in unknown.value.details["fields"]
-    applications.calendar_register_year(YEAR_2027)
+    applications.register_calendar_year(YEAR_2027)
     with pytest.raises(Conflict):
-        applications.calendar_register_year(YEAR_2027)
+        applications.register_calendar_year(YEAR_2027)
 
     engine = make_engine(database_url_template.format(service="applications"))
     with engine.connect() as conn:

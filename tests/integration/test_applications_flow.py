@@ -155,11 +155,11 @@ def test_from_review_to_notice_objection_and_approval_with_a_plaque(
             world.reviewed(units[1], [90, 90, 90, 50, 99], experts),
             world.reviewed(units[2], [60, 60, 60, 60, 60], experts)]
     ids = [a["id"] for a in apps]
-    ranking = world.city.ranking({"application_ids": ids})
+    ranking = world.city.rank_applications({"application_ids": ids})
     assert [(r["application_id"], r["score"], r["rank"]) for r in ranking] == [
         (ids[1], "90.00", 1), (ids[0], "80.00", 2), (ids[2], "60.00", 3)]
 
-    result = world.city.shortlist({"application_ids": ids, "top": 2})
+    result = world.city.shortlist_applications({"application_ids": ids, "top": 2})
     assert {r["application_id"] for r in result if r["shortlisted"]} == {ids[0], ids[1]}
     assert world.city.get_application(ids[2])["status"] == "not_selected"
 
@@ -220,7 +220,7 @@ def test_objection_before_publication_day_is_refused(world):  # R7.3
     world.register_successor_policy()
     experts = world.review_experts(3)
     app = world.reviewed(world.host_unit(), [80, 80, 80], experts)
-    world.city.shortlist({"application_ids": [app["id"]]})
+    world.city.shortlist_applications({"application_ids": [app["id"]]})
     world.set_time("2026-10-01 09:00")  # a holiday: the window opens on 8 October
     notice = world.city.publish_notice({"application_ids": [app["id"]]})
     assert notice["opens_on"] == "2026-10-08"

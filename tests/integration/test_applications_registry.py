@@ -26,7 +26,7 @@ def _approved_station(world) -> dict:
     world.register_successor_policy()
     experts = world.review_experts(3)
     app = world.reviewed(world.host_unit(), [85, 85, 85], experts)
-    world.city.shortlist({"application_ids": [app["id"]]})
+    world.city.shortlist_applications({"application_ids": [app["id"]]})
     world.set_time("2026-09-30 10:00")
     notice = world.city.publish_notice({"application_ids": [app["id"]]})
     world.set_time("2026-10-13 09:00")

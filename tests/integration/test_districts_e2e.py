@@ -32,7 +32,6 @@ from stdnum.cn import uscc
 
 from deploy.local.districts import SERVICE_CONFIG, gateway_config, processes
 from deploy.rabbitmq import Management
-from deploy.scratch import MANAGEMENT, scratch_topology
 from deploy.topology import Topology
 from gateway.store import Store
 from gateway.users import add_user
@@ -40,6 +39,7 @@ from servicekit.clock import SHANGHAI, set_clock_file
 from servicekit.config import load_config
 from servicekit.tenants import CITY
 from services.applications.domain import CONDITIONS
+from tests.scratch import MANAGEMENT, scratch_topology
 
 pytestmark = [
     pytest.mark.integration,

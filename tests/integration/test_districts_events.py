@@ -1,5 +1,5 @@
 """A district's own instances and the city's, in containers on three federated vhosts
-(deploy/scratch.py): the hand-over of a recommended application, the district following the
+(tests/scratch.py): the hand-over of a recommended application, the district following the
 city's decisions, and what a consumer does with an event its source may not send.
 
 The databases are one per tenant and service: SQLite files, or PostgreSQL databases
@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from deploy.rabbitmq import Management
-from deploy.scratch import MANAGEMENT, scratch_topology
 from deploy.topology import Topology
 from servicekit.db import make_engine
 from servicekit.deadletter import list_dead_letters
@@ -33,6 +32,7 @@ from services.applications.service import ApplicationsService
 from services.subsidy.service import SubsidyService
 from tests.integration.applications_world import World, credit_code
 from tests.integration.helpers import wait_for
+from tests.scratch import MANAGEMENT, scratch_topology
 
 pytestmark = [
     pytest.mark.integration,
@@ -156,7 +156,7 @@ def test_the_city_decides_and_the_owning_district_follows(tenants: Tenants) -> N
             "application_id": app["id"], "inspection_date": "2026-09-01",
             "findings": "场地设施齐全", "scores": dict.fromkeys(
                 ("commitment", "environment", "experts", "management"), 22)})
-    city.city.shortlist({"application_ids": [app["id"]], "top": 1})
+    city.city.shortlist_applications({"application_ids": [app["id"]], "top": 1})
     city.set_time("2026-09-15 09:00")
     notice = city.city.publish_notice({"application_ids": [app["id"]]})
     city.set_time("2026-09-21 09:00")
@@ -180,7 +180,7 @@ def test_the_city_decides_and_the_owning_district_follows(tenants: Tenants) -> N
     # The district's own fund knows the station: it may support it (Art 14).
     with ServiceRpcProxy("subsidy", tenants.configs[HUANCUI], context_data={
             "actor": "hr", "role": "district_hr", "district": HUANCUI}) as subsidy:
-        subsidy.fund_set_budget({"district": HUANCUI, "fiscal_year": 2026,
+        subsidy.set_fund_budget({"district": HUANCUI, "fiscal_year": 2026,
                                  "budget": "500000.00", "document": "环财预〔2026〕1号"})
         grant = wait_for(lambda: _propose(subsidy, station["id"]), timeout=20)
     assert (grant["station_id"], grant["status"], grant["district"]) == (
@@ -200,7 +200,7 @@ def test_the_city_decides_and_the_owning_district_follows(tenants: Tenants) -> N
 
 def _propose(subsidy: Any, station_id: str) -> dict | None:
     try:
-        return subsidy.grant_propose({"station_id": station_id, "amount": "20000.00",
+        return subsidy.propose_grant({"station_id": station_id, "amount": "20000.00",
                                       "purpose": "venue_subsidy"})
     except Exception:
         return None

@@ -15,10 +15,10 @@ import pytest
 from kombu import Connection
 
 from deploy.rabbitmq import Management
-from deploy.scratch import MANAGEMENT, scratch_topology
 from deploy.topology import Topology
 from servicekit.envelope import make_envelope
 from servicekit.tenants import CITY
+from tests.scratch import MANAGEMENT, scratch_topology
 
 pytestmark = [
     pytest.mark.integration,

@@ -19,12 +19,12 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc as nameko_rpc
 
 from deploy.rabbitmq import Management
-from deploy.scratch import BROKER, MANAGEMENT
 from gateway import rpc
 from gateway.app import close, create_app
 from gateway.auth import TOKENS, requires
 from gateway.users import User
 from servicekit.tenants import CITY
+from tests.scratch import BROKER, MANAGEMENT
 
 pytestmark = pytest.mark.integration
 

@@ -154,29 +154,48 @@ def test_read_model_follows_approval_status_and_revocation(world: World) -> None
     eventlet.sleep(0.3)
     assert world.count(models.Station) == 1
     assert world.audits("station.registered") == 1
-    profile = world.city.station_profile({"station_id": "s1"})
+    profile = world.city.get_station_profile({"station_id": "s1"})
     assert (profile["name"], profile["status"]) == ("First name", "active")
 
     world.publish("applications", "station_status_changed", {
         "station_id": "s1", "from_status": "active", "to_status": "rectifying",
         "reason": "city decision", "changed_on": "2026-06-01"})
-    wait_for(lambda: world.city.station_profile({"station_id": "s1"})["status"] == "rectifying")
+    wait_for(lambda: world.city.get_station_profile({"station_id": "s1"})["status"] == "rectifying")
     world.publish("applications", "station_revoked", {
         "station_id": "s1", "plaque_number": "WH-s1", "district": HUANCUI,
         "reason": "rectification failed", "revoked_on": "2026-06-20"})
-    wait_for(lambda: world.city.station_profile({"station_id": "s1"})["status"] == "revoked")
+    wait_for(lambda: world.city.get_station_profile({"station_id": "s1"})["status"] == "revoked")
     # A late status change does not bring a revoked station back.
     world.publish("applications", "station_status_changed", {
         "station_id": "s1", "from_status": "rectifying", "to_status": "active",
         "reason": "late echo", "changed_on": "2026-06-25"})
     wait_for(lambda: world.count(processed_events) == 5)
-    assert world.city.station_profile({"station_id": "s1"})["revoked_on"] == "2026-06-20"
+    assert world.city.get_station_profile({"station_id": "s1"})["revoked_on"] == "2026-06-20"
 
     # A revoked station takes no records; nothing is stored.
     with pytest.raises(Conflict) as refused:
         world.unit("unit-a").record_activity(_activity("s1"))
     assert refused.value.code == "station.revoked"
     assert world.count(models.Activity) == 0
+
+
+def test_a_revoke_before_its_approval_is_kept(world: World) -> None:
+    # servicekit.stations: the revoke is applied, not dead-lettered (it used to be retried
+    # until it went to the dead letters); the approval fills in the station, revoked still.
+    world.publish("applications", "station_revoked", {
+        "station_id": "s9", "plaque_number": "WH-s9", "district": HUANCUI,
+        "reason": "withdrawn", "revoked_on": "2026-06-20"})
+    wait_for(lambda: world.count(processed_events) == 1)
+    assert world.count(models.Station) == 1
+    with pytest.raises(NotFound):  # not a station until its approval arrives
+        world.city.get_station_profile({"station_id": "s9"})
+    world.approve("s9", "unit-a")
+    wait_for(lambda: world.count(processed_events) == 2)
+    profile = world.city.get_station_profile({"station_id": "s9"})
+    assert (profile["name"], profile["status"], profile["revoked_on"]) == (
+        "Station s9", "revoked", "2026-06-20")
+    with pytest.raises(Conflict):
+        world.unit("unit-a").record_activity(_activity("s9"))
 
 
 def test_collaborations_count_for_the_brokering_station(world: World) -> None:  # R16.1
@@ -189,7 +208,7 @@ def test_collaborations_count_for_the_brokering_station(world: World) -> None:  
     world.publish("matching", "collaboration_recorded",
                   {**collaboration, "collaboration_id": "c2", "station_id": None})
     wait_for(lambda: world.count(processed_events) == 3)
-    assert world.city.station_profile({"station_id": "s1"})["records"]["collaborations"] == 1
+    assert world.city.get_station_profile({"station_id": "s1"})["records"]["collaborations"] == 1
 
 
 # ---- station records -------------------------------------------------------------------------
@@ -279,13 +298,13 @@ def test_plans_and_summaries_fall_overdue_and_show_on_the_station(world: World) 
     assert world.events("report_overdue") == [{
         "station_id": "s1", "district": HUANCUI, "kind": "summary", "year": 2024,
         "due_on": "2025-01-31", "detected_on": "2025-02-03"}]
-    profile = world.district(HUANCUI).station_profile({"station_id": "s1"})
+    profile = world.district(HUANCUI).get_station_profile({"station_id": "s1"})
     assert profile["overdue_reports"] == [{"kind": "summary", "year": 2024,
                                            "due_on": "2025-01-31", "overdue_since": "2025-02-03"}]
     late = unit.submit_report({"station_id": "s1", "kind": "summary", "year": 2024,
                                "title": "Summary 2024", "content": "Done"})
     assert late["state"] == "late"
-    assert world.city.station_profile({"station_id": "s1"})["overdue_reports"] == []
+    assert world.city.get_station_profile({"station_id": "s1"})["overdue_reports"] == []
     states = {(r["kind"], r["year"]): r["state"]
               for r in unit.list_reports({"station_id": "s1"})}
     assert states == {("summary", 2024): "late", ("plan", 2025): "on_time"}
@@ -432,7 +451,7 @@ def test_finalizing_grades_commends_and_orders_rectification(world: World) -> No
     summary = world.city.finalize_cycle({"cycle_id": cycle_id})
     assert summary["outcomes"] == {"excellent": 1, "pass": 1, "fail": 1}
 
-    report = world.city.cycle_report({"cycle_id": cycle_id})
+    report = world.city.get_cycle_report({"cycle_id": cycle_id})
     rows = {r["station_id"]: r for r in report["rows"]}
     # Five sheets: the outlier 40 and the top 96 are dropped, the mean of 94, 95, 95 stays.
     assert (rows["s-top"]["score"], rows["s-top"]["grade"], rows["s-top"]["rank"]) == (
@@ -450,20 +469,20 @@ def test_finalizing_grades_commends_and_orders_rectification(world: World) -> No
     assert world.events("station_commended") == [{"cycle_id": cycle_id, "station_id": "s-top"}]
     [required] = world.events("rectification_required")
     assert (required["station_id"], required["deadline"]) == ("s-low", "2026-09-28")
-    assert world.city.station_profile({"station_id": "s-low"})["status"] == "rectifying"
+    assert world.city.get_station_profile({"station_id": "s-low"})["status"] == "rectifying"
 
     # R13.1: a district sees its own stations' rows; a host unit only its own result.
-    assert [r["station_id"] for r in world.district(WENDENG).cycle_report(
+    assert [r["station_id"] for r in world.district(WENDENG).get_cycle_report(
         {"cycle_id": cycle_id})["rows"]] == ["s-low"]
-    assert [r["station_id"] for r in world.unit("unit-c").cycle_report(
+    assert [r["station_id"] for r in world.unit("unit-c").get_cycle_report(
         {"cycle_id": cycle_id})["rows"]] == ["s-low"]
-    own = world.unit("unit-c").station_profile({"station_id": "s-low"})
+    own = world.unit("unit-c").get_station_profile({"station_id": "s-low"})
     assert own["results"][0]["score"] == "40.00"
     assert own["results"][0]["rectification"]["findings"] == rows["s-low"]["findings"]
     with pytest.raises(Forbidden):
-        world.unit("unit-c").station_profile({"station_id": "s-top"})
+        world.unit("unit-c").get_station_profile({"station_id": "s-top"})
     with pytest.raises(Forbidden):
-        world.reviewer("e1").cycle_report({"cycle_id": cycle_id})
+        world.reviewer("e1").get_cycle_report({"cycle_id": cycle_id})
     with pytest.raises(Conflict):
         world.city.finalize_cycle({"cycle_id": cycle_id})
     assert len(world.events("evaluation_completed")) == 3
@@ -478,7 +497,8 @@ def test_rectification_evidence_reassessment_and_failure(world: World) -> None: 
     assert world.unit("unit-a").list_rectifications({})["total"] == 0
 
     with pytest.raises(Conflict) as early:
-        world.city.reassess({"rectification_id": rid, "score": 80, "comments": "fine"})
+        world.city.reassess_rectification({"rectification_id": rid, "score": 80,
+                                           "comments": "fine"})
     assert early.value.code == "rectification.no_evidence"
     with pytest.raises(Forbidden):
         world.unit("unit-a").submit_evidence({"rectification_id": rid, "evidence": "x"})
@@ -487,12 +507,13 @@ def test_rectification_evidence_reassessment_and_failure(world: World) -> None: 
                                           "evidence": "Twelve events held, plans filed."})
     world.at("2026-09-29 10:00")
     with pytest.raises(InvalidInput):
-        world.city.reassess({"rectification_id": rid, "score": 120, "comments": "x"})
-    failed = world.city.reassess({"rectification_id": rid, "score": 60,
+        world.city.reassess_rectification({"rectification_id": rid, "score": 120, "comments": "x"})
+    failed = world.city.reassess_rectification({"rectification_id": rid, "score": 60,
                                   "comments": "Still no talent served."})
     assert (failed["status"], failed["reassessment_grade"]) == ("failed", "fail")
     with pytest.raises(Conflict) as twice:
-        world.city.reassess({"rectification_id": rid, "score": 90, "comments": "again"})
+        world.city.reassess_rectification({"rectification_id": rid, "score": 90,
+                                           "comments": "again"})
     assert twice.value.code == "rectification.already_decided"
     [failure] = world.events("rectification_failed")
     assert (failure["rectification_id"], failure["station_id"]) == (rid, "s-low")
@@ -502,7 +523,7 @@ def test_rectification_evidence_reassessment_and_failure(world: World) -> None: 
     world.publish("applications", "station_revoked", {
         "station_id": "s-low", "plaque_number": "WH-s-low", "district": WENDENG,
         "reason": "rectification failed", "revoked_on": "2026-09-30"})
-    wait_for(lambda: world.city.station_profile({"station_id": "s-low"})["status"] == "revoked")
+    wait_for(lambda: world.city.get_station_profile({"station_id": "s-low"})["status"] == "revoked")
     with pytest.raises(Conflict):
         world.unit("unit-c").record_activity(_activity("s-low"))
 
@@ -517,9 +538,10 @@ def test_rectification_passes_or_lapses_without_evidence(world: World) -> None: 
     world.at("2026-09-28 18:00")
     assert world.city.check_deadlines()["rectifications_failed"] == 0  # deadline is today
     world.unit("unit-c").submit_evidence({"rectification_id": rid, "evidence": "Done."})
-    passed = world.city.reassess({"rectification_id": rid, "score": 75, "comments": "Better."})
+    passed = world.city.reassess_rectification({"rectification_id": rid, "score": 75,
+                                                "comments": "Better."})
     assert passed["status"] == "passed"
-    assert world.city.station_profile({"station_id": "s-low"})["status"] == "active"
+    assert world.city.get_station_profile({"station_id": "s-low"})["status"] == "active"
     assert world.events("rectification_failed") == []
 
     # A second failing station that hands in nothing lapses after its deadline.
@@ -597,6 +619,6 @@ def test_demonstration_selection_needs_both_departments(world: World) -> None:  
 def test_unknown_ids_are_not_found(world: World) -> None:
     for call, payload in ((world.city.get_cycle, {"cycle_id": str(uuid.uuid4())}),
                           (world.city.get_rectification, {"rectification_id": "r"}),
-                          (world.city.station_profile, {"station_id": "s"})):
+                          (world.city.get_station_profile, {"station_id": "s"})):
         with pytest.raises(NotFound):
             call(payload)

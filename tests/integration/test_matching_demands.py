@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from gateway.matching import render_export
 from servicekit.clock import SHANGHAI, set_clock_file
 from servicekit.errors import Conflict, Forbidden, InvalidInput
 from services.matching.demo_data import DEMANDS
@@ -144,7 +145,7 @@ def test_demand_expires_after_its_deadline(world):
     assert world.city.expire_due_demands()["expired"] == []  # open through the deadline day
     set_clock_file(clock_file, datetime(2026, 3, 11, 8, 0, tzinfo=SHANGHAI))
     with pytest.raises(Conflict) as refused:
-        world.city.recommend({"demand_id": demand["id"]})
+        world.city.recommend_experts({"demand_id": demand["id"]})
     assert refused.value.code == "demand.expired"
     assert world.city.expire_due_demands() == {"expired": [demand["id"]], "on": "2026-03-11"}
     assert world.city.get_demand({"demand_id": demand["id"]})["status"] == "expired"
@@ -175,8 +176,8 @@ def test_demands_import_all_or_nothing_and_export(world):
         world.as_(enterprise("ent-c")).import_file(
             {"kind": "demands", "format": "csv", "content": content})
     assert refused.value.details["problems"][0]["code"] == "demand.not_yours"
-    exported = world.as_(enterprise("ent-a")).export({"kind": "demands", "format": "csv"})
-    text = base64.b64decode(exported["content"]).decode("utf-8-sig")
-    assert "碳纤维成型" in text and "1000.00" in text and exported["rows"] == 1
-    assert world.as_(enterprise("ent-c")).export({"kind": "demands", "format": "csv"})[
-        "rows"] == 0
+    exported = world.as_(enterprise("ent-a")).export_records({"kind": "demands"})
+    text = render_export(exported, "csv")[0].decode("utf-8-sig")
+    assert "碳纤维成型" in text and "1000.00" in text and len(exported["rows"]) == 1
+    assert world.as_(enterprise("ent-c")).export_records({"kind": "demands"})[
+        "rows"] == []

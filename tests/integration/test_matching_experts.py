@@ -9,6 +9,7 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from gateway.matching import render_export
 from servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.matching import importer
 from services.matching.demo_data import EXPERTS
@@ -218,19 +219,20 @@ def test_xlsx_import_and_masked_export_round_trip(world):
     [row] = world.rows(Expert.__table__)
     assert row.phone == "13900000001"
 
-    exported = world.as_(district_hr("371002")).export({"kind": "experts", "format": "xlsx"})
-    table = list(load_workbook(io.BytesIO(base64.b64decode(exported["content"]))).active
-                 .iter_rows(values_only=True))
+    # The service answers rows, masked as the caller sees them; the gateway renders them.
+    exported = world.as_(district_hr("371002")).export_records({"kind": "experts"})
+    assert exported["rows"][0]["phone"] == "139****0001"
+    content, _ = render_export(exported, "xlsx")
+    table = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
     header = list(table[0])
     assert header[:3] == ["编号", "姓名", "职称"]
     values = dict(zip(header, table[1], strict=True))
     assert values["电话"] == "139****0001"
     assert values["同意联系"] == "是"
-    csv_export = world.city.export({"kind": "experts", "format": "csv"})
-    text = base64.b64decode(csv_export["content"]).decode("utf-8-sig")
+    csv_export, _ = render_export(world.city.export_records({"kind": "experts"}), "csv")
+    text = csv_export.decode("utf-8-sig")
     assert "13900000001" in text  # city staff see personal data in full
-    assert importer.parse("experts", "csv", base64.b64decode(csv_export["content"]))[0][1][
-        "name"] == "王一"
+    assert importer.parse("experts", "csv", csv_export)[0][1]["name"] == "王一"
 
 
 def test_staged_import_in_batches_is_written_only_on_commit(world):
@@ -239,17 +241,17 @@ def test_staged_import_in_batches_is_written_only_on_commit(world):
                                               (f"专家{i}", "某大学", "M", "371002", "D",
                                                "part_time", "true"), strict=True))}
             for i in range(5)]
-    first = world.city.import_stage({"kind": "experts", "rows": rows[:3]})
-    second = world.city.import_stage({"kind": "experts", "job_id": first["job_id"],
+    first = world.city.stage_import({"kind": "experts", "rows": rows[:3]})
+    second = world.city.stage_import({"kind": "experts", "job_id": first["job_id"],
                                       "rows": rows[3:]})
     assert second["problems"] == []
     assert world.rows(Expert.__table__) == []
     with pytest.raises(NotFound):  # an import is its creator's alone
-        world.as_(district_hr("371002")).import_commit({"job_id": first["job_id"]})
-    assert world.city.import_commit({"job_id": first["job_id"]})["imported"] == 5
+        world.as_(district_hr("371002")).commit_import({"job_id": first["job_id"]})
+    assert world.city.commit_import({"job_id": first["job_id"]})["imported"] == 5
     assert len(world.rows(Expert.__table__)) == 5
     with pytest.raises(NotFound):  # committed once
-        world.city.import_commit({"job_id": first["job_id"]})
+        world.city.commit_import({"job_id": first["job_id"]})
 
 
 def test_command_line_import_shows_progress_and_writes_all_or_nothing(world, tmp_path, capsys):

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from servicekit.tables import processed_events
 from services.matching import notify
 from services.matching.demo_data import DEMANDS, EXPERTS
 from services.matching.models import Collaboration, Delivery, Recommendation
@@ -22,6 +23,7 @@ from tests.integration.matching_world import (
     expert,
     payload_of,
     publish_station_approved,
+    publish_station_event,
     start_world,
 )
 
@@ -92,10 +94,46 @@ def test_station_read_model_from_the_applications_event(world):
     assert len(world.city.list_stations()) == 1
 
 
+def test_station_read_model_keeps_the_first_approval_and_a_final_revocation(world):
+    """The platform's one station behaviour (servicekit.stations): a repeated approval is a
+    no-op, a revocation is final (matching used to overwrite it on a repeated approval), and
+    a revoke that overtakes its approval is kept. Only an active station brokers."""
+    _station(world)
+    publish_station_event(world.config, "station_status_changed", {
+        "station_id": "st-1", "from_status": "active", "to_status": "rectifying",
+        "reason": "限期整改", "changed_on": "2026-02-25"})
+    wait_for(lambda: world.city.list_stations()[0]["status"] == "rectifying")
+    publish_station_event(world.config, "station_revoked", {
+        "station_id": "st-1", "plaque_number": "WHRCYZ-2026-001", "district": "371071",
+        "reason": "整改不合格", "revoked_on": "2026-02-28"})
+    wait_for(lambda: world.city.list_stations()[0]["status"] == "revoked")
+    publish_station_approved(world.config, name="改名后的驿站")
+    publish_station_event(world.config, "station_status_changed", {
+        "station_id": "st-1", "from_status": "revoked", "to_status": "active",
+        "reason": "—", "changed_on": "2026-03-01"})
+    # A revoke for a station not yet approved, then its approval.
+    publish_station_event(world.config, "station_revoked", {
+        "station_id": "st-2", "plaque_number": "WHRCYZ-2026-002", "district": "371002",
+        "reason": "撤销", "revoked_on": "2026-03-01"})
+    # Each event type has its own queue: wait until all six are handled.
+    wait_for(lambda: len(world.rows(processed_events)) == 6)
+    assert world.city.list_stations() == [{
+        "id": "st-1", "name": "威海碳纤维产业人才驿站", "plaque_number": "WHRCYZ-2026-001",
+        "district": "371071", "status": "revoked"}]  # the placeholder of st-2 is not listed
+    publish_station_approved(world.config, station_id="st-2", plaque_number="WHRCYZ-2026-002",
+                             name="环翠人才驿站", district="371002")
+    wait_for(lambda: len(world.city.list_stations()) == 2)
+    assert [(s["id"], s["name"], s["status"]) for s in world.city.list_stations()] == [
+        ("st-1", "威海碳纤维产业人才驿站", "revoked"), ("st-2", "环翠人才驿站", "revoked")]
+    with pytest.raises(InvalidInput) as refused:
+        world.city.register_expert({**EXPERTS["wang_cf"], "station_id": "st-1"})
+    assert refused.value.code == "station.unknown"
+
+
 def test_recommendations_are_explained_ranked_and_exclude_conflicts(world):
     ids = _register(world)
     demand = _demand_in_matching(world)
-    run = world.city.recommend({"demand_id": demand["id"], "limit": 5})
+    run = world.city.recommend_experts({"demand_id": demand["id"], "limit": 5})
     names = [r["expert"]["id"] for r in run["recommendations"]]
     assert names[0] == ids["wang_cf"]
     # Same organisation as the enterprise (a conflict), unavailable, no common ground: out.
@@ -106,7 +144,7 @@ def test_recommendations_are_explained_ranked_and_exclude_conflicts(world):
     assert best["factors"]["industry"] == 1.0 and best["score"] > 0.9
     assert best["reason_zh"].startswith("共同关键词：") and "行业" in best["reason_zh"]
     assert best["status"] == "proposed" and best["rank"] == 1
-    again = world.city.recommend({"demand_id": demand["id"], "limit": 5})
+    again = world.city.recommend_experts({"demand_id": demand["id"], "limit": 5})
     assert [r["expert"]["id"] for r in again["recommendations"]] == names
     assert [r["score"] for r in again["recommendations"]] == [
         r["score"] for r in run["recommendations"]]
@@ -122,14 +160,14 @@ def test_only_staff_recommend_and_a_posted_demand_is_triaged_first(world):  # R1
     _register(world, ("wang_cf",))
     demand = world.as_(FIRM).post_demand(CARBON["request"])
     with pytest.raises(Conflict) as refused:
-        world.city.recommend({"demand_id": demand["id"]})
+        world.city.recommend_experts({"demand_id": demand["id"]})
     assert refused.value.details["status"] == "posted"
     world.city.triage_demand({"demand_id": demand["id"], "action": "accept"})
     with pytest.raises(Forbidden):
-        world.as_(FIRM).recommend({"demand_id": demand["id"]})
+        world.as_(FIRM).recommend_experts({"demand_id": demand["id"]})
     with pytest.raises(Forbidden):
-        world.as_(district_hr("371082")).recommend({"demand_id": demand["id"]})
-    assert world.as_(district_hr("371071")).recommend({"demand_id": demand["id"]})[
+        world.as_(district_hr("371082")).recommend_experts({"demand_id": demand["id"]})
+    assert world.as_(district_hr("371071")).recommend_experts({"demand_id": demand["id"]})[
         "recommendations"]
 
 
@@ -144,7 +182,7 @@ def test_publish_notifies_by_inbox_email_and_signed_webhook_then_feedback(
          "webhook_secret": SECRET})
     webhook.statuses = [503]  # the first webhook attempt fails, the retry succeeds
     demand = _demand_in_matching(world)
-    world.city.recommend({"demand_id": demand["id"], "limit": 3})
+    world.city.recommend_experts({"demand_id": demand["id"], "limit": 3})
     with pytest.raises(InvalidInput) as refused:
         world.city.publish_recommendations({"demand_id": demand["id"],
                                             "expert_ids": ["not-proposed"]})
@@ -190,15 +228,16 @@ def test_publish_notifies_by_inbox_email_and_signed_webhook_then_feedback(
 
     # Feedback: accept one (a collaboration credited to the station), decline the other.
     wang, zheng = published["recommendations"]
+    firm = world.as_(FIRM)
     with pytest.raises(Forbidden):
-        world.as_(enterprise("ent-other")).respond(
+        world.as_(enterprise("ent-other")).answer_recommendation(
             {"recommendation_id": wang["id"], "decision": "accept"})
     with pytest.raises(InvalidInput) as refused:  # R8.2: a mode both sides accept
-        world.as_(FIRM).respond({"recommendation_id": wang["id"], "decision": "accept",
-                                 "mode": "technology_equity"})
+        firm.answer_recommendation({"recommendation_id": wang["id"], "decision": "accept",
+                                    "mode": "technology_equity"})
     assert refused.value.details["allowed"] == ["project_cooperation", "joint_development"]
-    accepted = world.as_(FIRM).respond({"recommendation_id": wang["id"], "decision": "accept",
-                                        "mode": "joint_development"})
+    accepted = firm.answer_recommendation({"recommendation_id": wang["id"], "decision": "accept",
+                                           "mode": "joint_development"})
     collaboration = accepted["collaboration"]
     assert (accepted["status"], collaboration["mode"], collaboration["station_id"]) == (
         "accepted", "joint_development", "st-1")
@@ -209,26 +248,26 @@ def test_publish_notifies_by_inbox_email_and_signed_webhook_then_feedback(
                         "recorded_on": "2026-03-02"}
     before = world.counts()
     with pytest.raises(Conflict) as refused:
-        world.as_(FIRM).respond({"recommendation_id": wang["id"], "decision": "accept"})
+        firm.answer_recommendation({"recommendation_id": wang["id"], "decision": "accept"})
     assert refused.value.code == "recommendation.already_answered"
     with pytest.raises(Conflict):
-        world.as_(FIRM).respond({"recommendation_id": wang["id"], "decision": "decline"})
+        firm.answer_recommendation({"recommendation_id": wang["id"], "decision": "decline"})
     assert world.counts() == before
     assert len(world.rows(Collaboration.__table__)) == 1
-    declined = world.as_(FIRM).respond({"recommendation_id": zheng["id"],
-                                        "decision": "decline", "reason": "暂不需要"})
+    declined = firm.answer_recommendation({"recommendation_id": zheng["id"],
+                                           "decision": "decline", "reason": "暂不需要"})
     assert declined["status"] == "declined"
     assert world.as_(FIRM).get_demand({"demand_id": demand["id"]})["status"] == "matched"
     assert world.as_(expert(ids["wang_cf"])).list_collaborations({})["total"] == 1
     assert world.as_(AUDITOR).list_collaborations({"station_id": "st-1"})["total"] == 1
 
     # The talent map counts experts, demands and the collaboration.
-    talent_map = world.as_(AUDITOR).talent_map({"metric": "collaborations"})
+    talent_map = world.as_(AUDITOR).get_talent_map({"metric": "collaborations"})
     districts = {d["code"]: d for d in talent_map["districts"]}
     assert districts["371071"]["collaborations"] == 1
     assert districts["371071"]["demands"] == 1
     assert districts["371002"]["experts"] == 1
-    svg = world.as_(AUDITOR).talent_map_svg({"metric": "collaborations"})
+    svg = world.as_(AUDITOR).render_talent_map({"metric": "collaborations"})
     assert "火炬高新区" in svg and "合作" in svg
 
 
@@ -244,7 +283,7 @@ def test_a_webhook_that_keeps_failing_is_marked_failed_after_the_last_attempt(wo
                                                "webhook_secret": SECRET})
     webhook.statuses = [500, 500, 500, 500]
     demand = _demand_in_matching(world)
-    world.city.recommend({"demand_id": demand["id"]})
+    world.city.recommend_experts({"demand_id": demand["id"]})
     world.city.publish_recommendations({"demand_id": demand["id"]})
     [failed] = wait_for(lambda: [d for d in world.rows(Delivery.__table__)
                                  if d.status == "failed"], timeout=20)

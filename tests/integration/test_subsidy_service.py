@@ -89,7 +89,7 @@ def count(config: dict, query: Any) -> int:
 
 def grants(config: dict) -> list[dict]:
     with rpc(config, CITY_HR) as city:
-        return city.grant_list({})["items"]
+        return city.list_grants({})["items"]
 
 
 def test_selection_event_makes_one_grant_however_often_it_arrives(subsidy):  # R9.1, R9.2
@@ -110,27 +110,27 @@ def test_a_grant_from_selection_to_clawback_over_rpc(subsidy):  # R9.1, R9.3, R1
     publish(subsidy, "evaluation", "demonstration_selected", selection("sel-2"))
     [grant] = wait_for(lambda: grants(subsidy))
     with rpc(subsidy, CITY_HR) as city, rpc(subsidy, HOST) as host:
-        fund = city.fund_set_budget({"fiscal_year": 2026, "budget": "500000.00",
+        fund = city.set_fund_budget({"fiscal_year": 2026, "budget": "500000.00",
                                      "document": "威财预〔2026〕12号"})
-        approved = city.grant_approve({"grant_id": grant["grant_id"], "document": "批复-1"})
+        approved = city.approve_grant({"grant_id": grant["grant_id"], "document": "批复-1"})
         assert approved["status"] == "approved"
         request = {"grant_id": grant["grant_id"], "amount": "60000.00",
                    "payment_reference": "BANK-0001", "idempotency_key": "disburse-0001"}
-        paid = city.grant_disburse(request)
-        assert city.grant_disburse(request) == paid  # a retry pays once
-        item = host.expenditure_record({
+        paid = city.disburse_grant(request)
+        assert city.disburse_grant(request) == paid  # a retry pays once
+        item = host.record_expenditure({
             "grant_id": grant["grant_id"], "category": "academic_discussion",
             "amount": "20000.00", "spent_on": "2026-06-12", "description": "forum",
             "attachments": [{"filename": "invoice.png", "content_type": "image/png",
                              "content_base64": base64.b64encode(PNG).decode()}]})
         with pytest.raises(InvalidInput) as refused:
-            host.expenditure_record({**_spend(grant["grant_id"]), "category": "gifts"})
+            host.record_expenditure({**_spend(grant["grant_id"]), "category": "gifts"})
         assert refused.value.code == "expenditure.category_not_allowed"
         assert refused.value.details["rule"] == "R9.3"
-        evidence = city.attachment_get({"expenditure_id": item["expenditure_id"],
+        evidence = city.get_attachment({"expenditure_id": item["expenditure_id"],
                                         "sha256": item["attachments"][0]["sha256"]})
         assert base64.b64decode(evidence["content_base64"]) == PNG
-        city.expenditure_review({"expenditure_id": item["expenditure_id"],
+        city.review_expenditure({"expenditure_id": item["expenditure_id"],
                                  "decision": "disallow", "comment": "no agenda attached"})
 
     publish(subsidy, "applications", "station_revoked", {
@@ -138,10 +138,10 @@ def test_a_grant_from_selection_to_clawback_over_rpc(subsidy):  # R9.1, R9.3, R1
         "reason": "rectification failed", "revoked_on": "2026-06-15"})
     wait_for(lambda: grants(subsidy)[0]["status"] == "closed")
     with rpc(subsidy, {"actor": "audit-li", "role": "auditor"}) as auditor:
-        closed = auditor.grant_get({"grant_id": grant["grant_id"]})
+        closed = auditor.get_grant({"grant_id": grant["grant_id"]})
         assert closed["balances"]["receivable"] == "60000.00"
-        assert auditor.fund_get({"fund_id": fund["fund_id"]})["available"] == "440000.00"
-        assert auditor.ledger_check()["ok"]
+        assert auditor.get_fund({"fund_id": fund["fund_id"]})["available"] == "440000.00"
+        assert auditor.check_ledger()["ok"]
 
     published = wait_for(lambda: _published(subsidy) if len(_published(subsidy)) == 4 else None)
     assert [e["type"] for e in published] == ["grant_approved", "grant_disbursed",
@@ -174,28 +174,28 @@ def test_bad_input_over_rpc_is_refused_with_reasons_and_changes_nothing(subsidy)
     [grant] = wait_for(lambda: grants(subsidy))
     with rpc(subsidy, CITY_HR) as city:
         with pytest.raises(InvalidInput) as unknown:
-            city.fund_set_budget({"fiscal_year": 2026, "budget": "1.00", "document": "d",
+            city.set_fund_budget({"fiscal_year": 2026, "budget": "1.00", "document": "d",
                                   "overwrite": True})
         assert "overwrite" in unknown.value.details["fields"]
         with pytest.raises(InvalidInput) as decimals:
-            city.fund_set_budget({"fiscal_year": 2026, "budget": "1.001", "document": "d"})
+            city.set_fund_budget({"fiscal_year": 2026, "budget": "1.001", "document": "d"})
         assert "budget" in decimals.value.details["fields"]
-        city.fund_set_budget({"fiscal_year": 2026, "budget": "300000.00", "document": "d"})
+        city.set_fund_budget({"fiscal_year": 2026, "budget": "300000.00", "document": "d"})
         for amount in ("49999.99", "200000.01"):  # R9.1
             with pytest.raises(InvalidInput) as out_of_range:
-                city.grant_approve({"grant_id": grant["grant_id"], "amount": amount,
+                city.approve_grant({"grant_id": grant["grant_id"], "amount": amount,
                                     "document": "d"})
             assert out_of_range.value.code == "grant.amount_out_of_range"
-        city.grant_approve({"grant_id": grant["grant_id"], "amount": "200000.00",
+        city.approve_grant({"grant_id": grant["grant_id"], "amount": "200000.00",
                             "document": "d"})
         with pytest.raises(Conflict):  # approving twice
-            city.grant_approve({"grant_id": grant["grant_id"], "document": "d"})
+            city.approve_grant({"grant_id": grant["grant_id"], "document": "d"})
         with pytest.raises(InvalidInput) as no_key:
-            city.grant_disburse({"grant_id": grant["grant_id"], "amount": "1.00",
+            city.disburse_grant({"grant_id": grant["grant_id"], "amount": "1.00",
                                  "payment_reference": "B-1"})
         assert "idempotency_key" in no_key.value.details["fields"]
     other_district = {"actor": "wd", "role": "district_hr", "district": "371003"}
     with rpc(subsidy, other_district) as other, pytest.raises(Forbidden):  # R13.1
-        other.grant_get({"grant_id": grant["grant_id"]})
+        other.get_grant({"grant_id": grant["grant_id"]})
     # The budget and the one approval: nothing else reached the ledger.
     assert count(subsidy, select(func.count()).select_from(LedgerEntry)) == 2

@@ -6,13 +6,16 @@ import csv
 import io
 from datetime import date
 from fractions import Fraction
+from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
 
+from contracts.rpc import evaluation as contract
+from gateway.evaluation import report_file
 from servicekit.auth import Principal
 from servicekit.errors import Conflict, Forbidden, InvalidInput
-from services.evaluation import domain, exports, schemas
+from services.evaluation import domain
 from services.evaluation.domain import CRITERIA, DEFAULT_BANDS, DEFAULT_WEIGHTS
 
 STATION = domain.StationRef("s1", "unit-a", "371002", "active", date(2024, 3, 1))
@@ -38,7 +41,7 @@ def test_a_station_is_due_two_years_after_approval_or_last_evaluation() -> None:
 
 def test_the_six_criteria_are_the_schemas_and_the_default_weights() -> None:  # R16.1
     assert len(CRITERIA) == 6
-    assert set(schemas.Scores().fields) == set(CRITERIA) == set(schemas.Weights().fields)
+    assert set(contract.Scores().fields) == set(CRITERIA) == set(contract.Weights().fields)
     assert sum(DEFAULT_WEIGHTS.values()) == 100
     assert DEFAULT_BANDS == {"excellent": 90, "pass": 70}
 
@@ -147,7 +150,7 @@ def test_activity_dates_and_talents_served() -> None:
 
 
 def test_resident_expert_services_move_from_request_to_completion() -> None:  # R10.1
-    assert len(domain.EXPERT_SERVICE_KINDS) == 6
+    assert len(contract.EXPERT_SERVICE_KINDS) == 6
     requested, today = date(2026, 3, 1), date(2026, 6, 30)
     assert domain.advance_expert_service("requested", "start", requested, requested,
                                          today) == "in_progress"
@@ -266,19 +269,77 @@ REPORT = {
 
 
 def test_csv_export_is_excel_readable_and_inert() -> None:
-    data = exports.to_csv(REPORT)
+    data, media_type = report_file(REPORT, "csv")
+    assert media_type.startswith("text/csv")
     assert data.startswith(b"\xef\xbb\xbf")
     header, row = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert header[0] == "排名 Rank" and len(header) == len(row) == len(exports.COLUMNS) == 17
+    assert header[0] == "排名 Rank"
+    assert len(header) == len(row) == len(contract.REPORT_COLUMNS) == 17
     assert row[2] == "'=HYPERLINK(\"x\")"
     assert row[6] == "优秀 excellent" and row[-1] == ""
 
 
 def test_xlsx_export_has_numeric_scores_and_the_cycle_settings() -> None:
-    workbook = load_workbook(io.BytesIO(exports.to_xlsx(REPORT)))
+    workbook = load_workbook(io.BytesIO(report_file(REPORT, "xlsx")[0]))
     ranking = workbook["Ranking"]
     assert ranking["F2"].value == pytest.approx(94.67)
     assert ranking["F2"].number_format == "0.00"
     assert ranking["C2"].value.startswith("'=")
     settings = {r[0]: r[1] for r in workbook["Cycle"].iter_rows(values_only=True)}
     assert settings["bands.excellent"] == 90 and settings["reference_date"] == "2026-06-30"
+
+
+# ---- answers (contracts.rpc.evaluation) ------------------------------------------------------
+
+
+def _rows() -> dict[str, SimpleNamespace]:
+    station = SimpleNamespace(
+        id="s1", plaque_number="WH-1", name="威高人才驿站", station_type="service",
+        host_unit_id="unit-a", host_unit_name="威高集团", district="371002",
+        approved_on=date(2024, 3, 1), status="rectifying", status_since=date(2026, 7, 1),
+        revoked_on=None, last_evaluated_on=date(2026, 6, 30))
+    cycle = SimpleNamespace(
+        id="c1", name="2026", reference_date=date(2026, 6, 30), status="finalized",
+        weights=DEFAULT_WEIGHTS, bands=DEFAULT_BANDS, targets=domain.DEFAULT_TARGETS,
+        rectification_days=90, opened_by="city-li", opened_on=date(2026, 6, 30),
+        finalized_on=date(2026, 7, 1))
+    member = SimpleNamespace(rank=2, score_centi=4000, grade="fail", reviewers=1,
+                             criteria_centi={c: 4000 for c in CRITERIA},
+                             basis_date=date(2024, 3, 1),
+                             prefill={"plans_and_reports": {"score": 63}})
+    rectification = SimpleNamespace(
+        id="r1", cycle_id="c1", station_id="s1", station=station, status="open",
+        findings="Hold events.", opened_on=date(2026, 7, 1), deadline=date(2026, 9, 28),
+        evidence=None, evidence_submitted_on=None, reassessed_on=None, reassessment_score=None,
+        reassessment_grade=None, reassessment_comments=None, failure_reason=None)
+    return {"station": station, "cycle": cycle, "member": member, "rectification": rectification}
+
+
+def test_answers_dump_rows_and_redump_unchanged() -> None:
+    # The gateway re-dumps each answer through the same schema: it must come out as it went in.
+    rows = _rows()
+    profile = contract.StationProfile().dump({
+        "station": rows["station"],
+        "records": {"activities": 2, "talents_served": 9, "expert_services": {"completed": 1},
+                    "collaborations": 1},
+        "overdue_reports": [SimpleNamespace(kind="plan", year=2026, due_on=date(2026, 1, 31),
+                                            overdue_since=date(2026, 2, 3))],
+        "results": [{"cycle": rows["cycle"], "result": rows["member"],
+                     "rectification": rows["rectification"]}],
+    })
+    assert (profile["station_id"], profile["approved_on"], profile["revoked_on"]) == (
+        "s1", "2024-03-01", None)
+    [result] = profile["results"]
+    assert (result["score"], result["criteria"]["management"]) == ("40.00", "40.00")
+    assert result["rectification"]["station_name"] == "威高人才驿站"
+    assert result["prefill"] == {"plans_and_reports": {"score": 63}}
+    report = contract.CycleReport().dump({
+        "cycle": rows["cycle"], "criteria": list(CRITERIA),
+        "rows": [{**rows, "outcome": "rectification", "demonstration": None}]})
+    assert report["rows"][0]["rectification_deadline"] == "2026-09-28"
+    assert report["rows"][0]["demonstration_status"] is None
+    for schema, answer in ((contract.StationProfile(), profile),
+                           (contract.CycleReport(), report)):
+        assert schema.dump(answer) == answer
+        assert schema.validate(answer) == {}  # a schema check of the answer passes
+    assert contract.CycleReport().validate({**report, "rows": [{}]})  # and can fail

@@ -8,10 +8,11 @@ from datetime import date
 import pytest
 
 from contracts.events import COOPERATION_MODES, DEMAND_KINDS
+from contracts.rpc import matching as contract
 from servicekit.auth import Principal
 from servicekit.errors import Conflict, Forbidden, InvalidInput
 from servicekit.validation import load
-from services.matching import domain, schemas, talentmap
+from services.matching import domain, talentmap
 
 DEMAND = {"enterprise_name": "威海某公司", "kind": "technology", "title": "碳纤维成型",
           "description": "热压罐成型工艺", "industry": "WH-MAT", "district": "371002",
@@ -19,27 +20,27 @@ DEMAND = {"enterprise_name": "威海某公司", "kind": "technology", "title": "
 
 
 def test_demand_kinds_and_cooperation_modes_are_the_contracts():  # R8.1, R8.2
-    assert set(domain.KIND_NAMES) == set(DEMAND_KINDS) == {
+    assert set(contract.KIND_NAMES) == set(DEMAND_KINDS) == {
         "talent", "technology", "project", "funding"}
-    assert set(domain.MODE_NAMES) == set(COOPERATION_MODES)
+    assert set(contract.MODE_NAMES) == set(COOPERATION_MODES)
     for kind in DEMAND_KINDS:
-        assert load(schemas.DemandFields(), {**DEMAND, "kind": kind,
+        assert load(contract.DemandFields(), {**DEMAND, "kind": kind,
                                              "budget": "1.00"})["kind"] == kind
     with pytest.raises(InvalidInput) as refused:
-        load(schemas.DemandFields(), {**DEMAND, "kind": "equipment"})
+        load(contract.DemandFields(), {**DEMAND, "kind": "equipment"})
     assert "kind" in refused.value.details["fields"]
     with pytest.raises(InvalidInput) as refused:
-        load(schemas.DemandFields(), {**DEMAND, "modes": ["part_time", "outsourcing"]})
+        load(contract.DemandFields(), {**DEMAND, "modes": ["part_time", "outsourcing"]})
     assert "R8.2" in str(refused.value.details["fields"]["modes"])
 
 
 def test_industries_are_gbt_4754_sections_and_weihai_clusters():
-    assert list(domain.INDUSTRY_SECTIONS) == [chr(c) for c in range(ord("A"), ord("T") + 1)]
-    assert domain.INDUSTRIES["WH-MAT"][0] == "碳纤维等新材料"
+    assert list(contract.INDUSTRY_SECTIONS) == [chr(c) for c in range(ord("A"), ord("T") + 1)]
+    assert contract.INDUSTRIES["WH-MAT"][0] == "碳纤维等新材料"
     assert domain.related_industries("WH-MED") == {"C", "M", "Q"}
     assert "WH-MAT" in domain.related_industries("C")
     with pytest.raises(InvalidInput) as refused:
-        load(schemas.DemandFields(), {**DEMAND, "industry": "Z9"})
+        load(contract.DemandFields(), {**DEMAND, "industry": "Z9"})
     assert "GB/T 4754" in str(refused.value.details["fields"]["industry"])
 
 
@@ -77,27 +78,28 @@ def test_funding_demand_needs_a_budget():  # R8.1
 
 
 def test_identity_numbers_are_checked_by_their_check_digit():
-    assert domain.id_number_problem("11010519491231002X") is None
-    assert domain.id_number_problem("110105194912310021") == (
+    assert contract.id_number_problem("11010519491231002X") is None
+    assert contract.id_number_problem("110105194912310021") == (
         "check digit does not match (GB 11643-1999)")
-    assert domain.id_number_problem("11010519491231002") == "not 17 digits followed by a digit or X"
+    assert contract.id_number_problem("11010519491231002") == (
+        "not 17 digits followed by a digit or X")
     # A valid check digit around an impossible birth date (month 13).
-    assert domain.id_number_problem("110105194913310021") == (
+    assert contract.id_number_problem("110105194913310021") == (
         "birth date inside the number is not a real date")
 
 
 def test_phone_numbers():
-    assert domain.phone_problem("13800001234") is None
-    assert domain.phone_problem("0631-5212345") is None
-    assert domain.phone_problem("138 0000 1234") is None
-    assert domain.phone_problem("12800001234") is not None
-    assert domain.phone_problem("call me") is not None
+    assert contract.phone_problem("13800001234") is None
+    assert contract.phone_problem("0631-5212345") is None
+    assert contract.phone_problem("138 0000 1234") is None
+    assert contract.phone_problem("12800001234") is not None
+    assert contract.phone_problem("call me") is not None
 
 
 def test_personal_data_masked_but_for_city_staff_and_the_expert():
-    assert domain.mask_phone("13800001234") == "138****1234"
-    assert domain.mask_id_number("11010519491231002X") == "110***********002X"
-    assert domain.mask_email("zhang.san@example.com") == "z***@example.com"
+    assert contract.mask_phone("13800001234") == "138****1234"
+    assert contract.mask_id_number("11010519491231002X") == "110***********002X"
+    assert contract.mask_email("zhang.san@example.com") == "z***@example.com"
     assert domain.sees_personal_data(Principal("a", "city_hr"), "e1")
     assert domain.sees_personal_data(Principal("a", "expert", expert="e1"), "e1")
     for principal in (Principal("a", "expert", expert="e2"), Principal("a", "enterprise"),

@@ -6,9 +6,10 @@ Run ``python -m pytest tests/unit/test_matching_quality.py -s`` to print the fig
 
 from __future__ import annotations
 
-from services.matching import domain, schemas, search
+from contracts.rpc import matching as contract
+from services.matching import domain, search
 from services.matching.demo_data import DEMANDS, EXPERTS
-from services.matching.usecases import expert_tokens
+from services.matching.usecases.experts import expert_tokens
 
 # demand key → experts a person would put to the enterprise (keys of demo_data.EXPERTS).
 LABELS: dict[str, set[str]] = {
@@ -31,7 +32,7 @@ def top5() -> dict[str, list[str]]:
     segmenter = search.segmenter()
     docs = []
     for key, raw in EXPERTS.items():
-        data = schemas.ExpertFields().load(raw)
+        data = contract.ExpertFields().load(raw)
         docs.append(search.ExpertDoc(
             key, expert_tokens(segmenter, data), frozenset(data["industries"]),
             frozenset(data["modes"]), data["district"], data["availability"],

@@ -1,4 +1,5 @@
-"""Supervision spreadsheets: headers in both languages, amounts as numbers, formulas inert."""
+"""Supervision spreadsheets, as the gateway renders them from the contract's columns: headers
+in both languages, amounts as numbers, formulas inert."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from services.subsidy import exports
+from gateway.subsidy import spreadsheet
 
 ROW = {"station_id": "st-1", "station_name": "=HYPERLINK(\"http://x\")", "plaque_number": "WH-1",
        "district": "371002", "grants": 2, "granted": "150000.00", "committed": "0.00",
@@ -17,7 +18,8 @@ ROW = {"station_id": "st-1", "station_name": "=HYPERLINK(\"http://x\")", "plaque
 
 
 def test_csv_has_a_bom_bilingual_headers_and_inert_text():  # R13.1
-    data = exports.to_csv("station", [ROW])
+    data, media_type = spreadsheet("station", "csv", [ROW])
+    assert media_type.startswith("text/csv")
     assert data.startswith("\ufeff".encode())
     header, row = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert header[1] == "驿站名称 Station" and header[8] == "已使用 Spent"
@@ -26,7 +28,8 @@ def test_csv_has_a_bom_bilingual_headers_and_inert_text():  # R13.1
 
 
 def test_xlsx_keeps_amounts_exact_as_numbers():  # R13.1
-    sheet = load_workbook(io.BytesIO(exports.to_xlsx("station", [ROW]))).active
+    content, _ = spreadsheet("station", "xlsx", [ROW])
+    sheet = load_workbook(io.BytesIO(content)).active
     title, header, row = sheet.values
     assert title[0] == "按驿站 By station" and header[5] == "核定金额 Granted"
     assert Decimal(str(row[8])) == Decimal("1234.56") and row[1].startswith("'=")

@@ -23,12 +23,14 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from contracts.rpc import subsidy as contract
 from servicekit.auth import Principal
 from servicekit.errors import DomainError
 from servicekit.money import fen_to_yuan, yuan_to_fen
 from servicekit.validation import load
-from services.subsidy import domain, schemas, usecases
+from services.subsidy import domain
 from services.subsidy.models import LedgerEntry
+from services.subsidy.usecases import grants
 from tests.unit.test_subsidy_usecases import CITY_HR, Subsidy
 
 STATIONS = 3
@@ -109,9 +111,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def decline(self, grant: str, draw: int) -> None:
         if draw:
             return
-        data = load(schemas.DeclineGrant(), {"grant_id": grant, "reason": "not this year"})
-        self.attempt(lambda: usecases.decline_grant(self.subsidy.uow(CITY_HR), CITY_HR,
-                                                    self.subsidy.clock, data))
+        data = load(contract.DeclineGrant(), {"grant_id": grant, "reason": "not this year"})
+        self.attempt(lambda: grants.decline_grant(self.subsidy.ctx(CITY_HR), data))
 
     @precondition(lambda self: self.approved)
     @rule(pick=st.integers(0, 99), percent=st.integers(1, 100), target=items,
@@ -141,7 +142,7 @@ class LedgerMachine(RuleBasedStateMachine):
                                                        principal=host))
         return multiple(item["expenditure_id"]) if item else multiple()
 
-    @rule(item=items, decision=st.sampled_from(domain.REVIEW_DECISIONS))
+    @rule(item=items, decision=st.sampled_from(contract.REVIEW_DECISIONS))
     def review(self, item: str, decision: str) -> None:
         self.attempt(lambda: self.subsidy.review(item, decision))
 

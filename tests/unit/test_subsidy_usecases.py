@@ -10,23 +10,34 @@ from typing import Any
 
 import eventlet
 import pytest
+from marshmallow import ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from contracts.events import DemonstrationSelected, StationApproved, StationRevoked
+from contracts.rpc import subsidy as contract
 from servicekit import attachments
 from servicekit.attachments import AttachmentStore
 from servicekit.auth import Principal
 from servicekit.clock import Clock, set_clock_file
+from servicekit.context import Context
 from servicekit.db import UnitOfWork
 from servicekit.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from servicekit.migrations import upgrade
 from servicekit.tables import audit_log, outbox, processed_events
-from servicekit.tenants import CITY
+from servicekit.tenants import CITY, get_tenant
 from servicekit.validation import load
-from services.subsidy import schemas, usecases
-from services.subsidy.models import Fund, Grant, LedgerEntry, LedgerLine
+from services.subsidy.models import Fund, Grant, LedgerEntry, LedgerLine, Station
+from services.subsidy.usecases import (
+    disbursements,
+    expenditures,
+    funds,
+    grants,
+    repayments,
+    stations,
+    supervision,
+)
 
 CITY_HR = Principal("hr-wang", "city_hr")
 AUDITOR = Principal("audit-li", "auditor")
@@ -67,12 +78,19 @@ class Subsidy:
                           {"actor": principal.actor, "role": principal.role,
                            "correlation_id": "test"})
 
+    def ctx(self, principal: Principal | None = None, tenant: str = CITY,
+            uow: UnitOfWork | None = None, **extras: Any) -> Context:
+        """The use cases' context, as the service builds it (with the evidence store)."""
+        principal = principal or Principal("system", "system")
+        return Context(uow or self.uow(principal, tenant), principal, self.clock,
+                       get_tenant(tenant), {"store": self.store, **extras})
+
     # commands, with payloads loaded by the RPC schemas as the service loads them
     def budget(self, amount: str, principal: Principal = CITY_HR, district: str = CITY,
                year: int = 2026) -> dict:
-        data = load(schemas.SetBudget(), {"fiscal_year": year, "district": district,
+        data = load(contract.SetFundBudget(), {"fiscal_year": year, "district": district,
                                           "budget": amount, "document": f"budget-{amount}"})
-        return usecases.set_budget(self.uow(principal), principal, self.clock, data)
+        return funds.set_fund_budget(self.ctx(principal), data)
 
     def station(self, station_id: str = "st-1", district: str = "371002",
                 host_unit: str = "unit-1") -> None:
@@ -82,7 +100,7 @@ class Subsidy:
             "station_type": "innovation", "host_unit_id": host_unit,
             "host_unit_name": "Host", "district": district, "approved_on": "2026-01-10",
             "policy_version": "2020"})
-        usecases.record_station(self.uow(), self.clock, payload)
+        stations.record_station(self.ctx(), payload)
 
     def select(self, station_id: str = "st-1", fen: int = 10_000_000,
                provincial: bool = False, selection_id: str | None = None) -> list[str]:
@@ -90,57 +108,56 @@ class Subsidy:
             "selection_id": selection_id or str(uuid.uuid4()), "cycle_id": "cy-2026",
             "station_id": station_id, "district": "371002", "proposed_subsidy_fen": fen,
             "provincial": provincial, "confirmed_on": "2026-06-01"})
-        return usecases.propose_from_selection(self.uow(), self.clock, payload)
+        return grants.propose_from_selection(self.ctx(), payload)
 
     def revoke(self, station_id: str = "st-1") -> list[str]:
         payload = StationRevoked().load({
             "station_id": station_id, "plaque_number": f"WH-{station_id}",
             "district": "371002", "reason": "rectification failed",
             "revoked_on": "2026-06-15"})
-        return usecases.revoke_station(self.uow(), self.clock, payload, str(uuid.uuid4()))
+        return stations.revoke_station(self.ctx(), payload, str(uuid.uuid4()))
 
     def approve(self, grant_id: str, principal: Principal = CITY_HR, **extra: Any) -> dict:
-        data = load(schemas.ApproveGrant(), {"grant_id": grant_id, "document": "doc-1", **extra})
-        return usecases.approve_grant(self.uow(principal), principal, self.clock, data)
+        data = load(contract.ApproveGrant(), {"grant_id": grant_id, "document": "doc-1", **extra})
+        return grants.approve_grant(self.ctx(principal), data)
 
     def disburse(self, grant_id: str, amount: str, principal: Principal = CITY_HR,
                  key: str | None = None, reference: str | None = None) -> dict:
-        data = load(schemas.Disburse(), {
+        data = load(contract.DisburseGrant(), {
             "grant_id": grant_id, "amount": amount,
             "payment_reference": reference or f"pay-{uuid.uuid4().hex[:12]}",
             "idempotency_key": key or str(uuid.uuid4())})
-        return usecases.disburse(self.uow(principal), principal, self.clock, data)
+        return disbursements.disburse_grant(self.ctx(principal), data)
 
     def spend(self, grant_id: str, amount: str, category: str = "infrastructure",
               principal: Principal = HOST, files: list | None = None) -> dict:
-        data = load(schemas.RecordExpenditure(), {
+        data = load(contract.RecordExpenditure(), {
             "grant_id": grant_id, "category": category, "amount": amount,
             "spent_on": "2026-06-10", "description": "lecture hall chairs",
             "attachments": files if files is not None else [evidence()]})
-        return usecases.record_expenditure(self.uow(principal), principal, self.clock,
-                                           self.store, data)
+        return expenditures.record_expenditure(self.ctx(principal), data)
 
     def review(self, expenditure_id: str, decision: str, comment: str | None = "see rules",
                principal: Principal = CITY_HR) -> dict:
-        data = load(schemas.ReviewExpenditure(), {
+        data = load(contract.ReviewExpenditure(), {
             "expenditure_id": expenditure_id, "decision": decision, "comment": comment})
-        return usecases.review_expenditure(self.uow(principal), principal, self.clock, data)
+        return expenditures.review_expenditure(self.ctx(principal), data)
 
     def settle(self, grant_id: str, amount: str, principal: Principal = CITY_HR) -> dict:
-        data = load(schemas.SettleReceivable(), {
+        data = load(contract.SettleReceivable(), {
             "grant_id": grant_id, "amount": amount,
             "payment_reference": f"back-{uuid.uuid4().hex[:12]}"})
-        return usecases.settle_receivable(self.uow(principal), principal, self.clock, data)
+        return repayments.settle_receivable(self.ctx(principal), data)
 
     # reading
     def fund(self, fund_id: str, principal: Principal = AUDITOR) -> dict:
-        return usecases.get_fund(self.uow(principal), principal, fund_id)
+        return funds.get_fund(self.ctx(principal), fund_id)
 
     def grant(self, grant_id: str, principal: Principal = AUDITOR) -> dict:
-        return usecases.get_grant(self.uow(principal), principal, grant_id)
+        return grants.get_grant(self.ctx(principal), grant_id)
 
     def check(self) -> dict:
-        return usecases.ledger_check(self.uow(AUDITOR), AUDITOR)
+        return supervision.check_ledger(self.ctx(AUDITOR))
 
     def count(self, table: Any) -> int:
         with self.engine.connect() as conn:
@@ -283,7 +300,7 @@ def test_bad_money_is_refused_before_anything_is_posted(subsidy):
         subsidy.disburse(grant_id, "0.00")
     assert zero.value.code == "money.not_positive"
     with pytest.raises(InvalidInput):  # a JSON number loses cents: refused
-        load(schemas.Disburse(), {"grant_id": grant_id, "amount": 5.5,
+        load(contract.DisburseGrant(), {"grant_id": grant_id, "amount": 5.5,
                                   "payment_reference": "r", "idempotency_key": "k" * 8})
     assert subsidy.count(LedgerEntry) == entries
 
@@ -391,10 +408,10 @@ def test_revocation_claws_back_the_unspent_and_closes_the_grant(subsidy):  # R13
     assert subsidy.grant(late)["status"] == "declined"
     with pytest.raises(Conflict):
         subsidy.approve(late)
-    propose = load(schemas.ProposeGrant(), {"station_id": "st-1", "amount": "1000.00",
+    propose = load(contract.ProposeGrant(), {"station_id": "st-1", "amount": "1000.00",
                                             "purpose": "project_grant"})
     with pytest.raises(Conflict) as revoked:  # a grant for a revoked station
-        usecases.propose_district_grant(subsidy.uow(HUANCUI), HUANCUI, subsidy.clock, propose)
+        grants.propose_grant(subsidy.ctx(HUANCUI), propose)
     assert revoked.value.code == "grant.station_revoked"
 
     # An item disallowed after the revocation is owed back too.
@@ -418,12 +435,11 @@ def test_a_district_acts_on_its_own_fund_and_stations_only(subsidy):  # R13.1
     with pytest.raises(Forbidden):
         subsidy.budget("300000.00", principal=CITY_HR, district="371002")
 
-    propose = load(schemas.ProposeGrant(), {"station_id": "st-1", "amount": "20000.00",
+    propose = load(contract.ProposeGrant(), {"station_id": "st-1", "amount": "20000.00",
                                             "purpose": "venue_subsidy"})
-    grant = usecases.propose_district_grant(subsidy.uow(HUANCUI), HUANCUI, subsidy.clock,
-                                            propose)
+    grant = grants.propose_grant(subsidy.ctx(HUANCUI), propose)
     with pytest.raises(Forbidden):
-        usecases.propose_district_grant(subsidy.uow(WENDENG), WENDENG, subsidy.clock, propose)
+        grants.propose_grant(subsidy.ctx(WENDENG), propose)
     with pytest.raises(Forbidden):
         subsidy.approve(grant["grant_id"], principal=WENDENG)
     with pytest.raises(Forbidden):
@@ -440,18 +456,18 @@ def test_a_district_acts_on_its_own_fund_and_stations_only(subsidy):  # R13.1
     assert subsidy.grant(grant["grant_id"], principal=HOST)["grant_id"] == grant["grant_id"]
     with pytest.raises(Forbidden):
         subsidy.fund(hc_fund, principal=WENDENG)
-    page = load(schemas.GrantList(), {})
-    assert usecases.list_grants(subsidy.uow(WENDENG), WENDENG, page)["total"] == 0
-    assert usecases.list_grants(subsidy.uow(HUANCUI), HUANCUI, page)["total"] == 1
-    assert usecases.list_grants(subsidy.uow(CITY_HR), CITY_HR, page)["total"] == 1
+    page = load(contract.ListGrants(), {})
+    assert grants.list_grants(subsidy.ctx(WENDENG), page)["total"] == 0
+    assert grants.list_grants(subsidy.ctx(HUANCUI), page)["total"] == 1
+    assert grants.list_grants(subsidy.ctx(CITY_HR), page)["total"] == 1
     # A filter naming another district is refused, not answered with an empty page.
-    elsewhere = load(schemas.GrantList(), {"district": "371002"})
+    elsewhere = load(contract.ListGrants(), {"district": "371002"})
     with pytest.raises(Forbidden) as filtered:
-        usecases.list_grants(subsidy.uow(WENDENG), WENDENG, elsewhere)
+        grants.list_grants(subsidy.ctx(WENDENG), elsewhere)
     assert filtered.value.code == "forbidden.district"
     with pytest.raises(Forbidden):
-        usecases.usage_report(subsidy.uow(WENDENG), WENDENG, load(
-            schemas.UsageReport(), {"by": "station", "district": "371002"}))
+        supervision.get_usage_report(subsidy.ctx(WENDENG), load(
+            contract.UsageQuery(), {"by": "station", "district": "371002"}))
     # The spending of a grant is reported by its own host unit only.
     with pytest.raises(Forbidden):
         subsidy.spend(grant["grant_id"], "1.00", principal=OTHER_HOST)
@@ -464,8 +480,8 @@ def test_every_posting_names_its_person_and_document(subsidy):  # R13.1
     grant_id = subsidy.approved_grant()
     subsidy.disburse(grant_id, "30000.00", reference="BANK-77")
     subsidy.spend(grant_id, "100.00")
-    data = load(schemas.LedgerQuery(), {"grant_id": grant_id})
-    entries = usecases.ledger_entries(subsidy.uow(AUDITOR), AUDITOR, data)["items"]
+    data = load(contract.LedgerQuery(), {"grant_id": grant_id})
+    entries = supervision.list_ledger_entries(subsidy.ctx(AUDITOR), data)["items"]
     assert [(e["kind"], e["actor"], e["role"]) for e in entries] == [
         ("commitment", "hr-wang", "city_hr"), ("disbursement", "hr-wang", "city_hr"),
         ("expenditure", "host-chen", "host_unit")]
@@ -475,7 +491,7 @@ def test_every_posting_names_its_person_and_document(subsidy):  # R13.1
         {"account": "advanced", "grant_id": grant_id, "debit": "30000.00", "credit": None},
         {"account": "committed", "grant_id": grant_id, "debit": None, "credit": "30000.00"}]
     with pytest.raises(Forbidden):
-        usecases.ledger_entries(subsidy.uow(HOST), HOST, load(schemas.LedgerQuery(), {}))
+        supervision.list_ledger_entries(subsidy.ctx(HOST), load(contract.LedgerQuery(), {}))
 
 
 def test_the_database_refuses_to_change_the_ledger(subsidy):
@@ -497,23 +513,23 @@ def test_supervision_reports(subsidy):  # R13.1
     subsidy.spend(slow, "1000.00", category="technology_sharing",
                   principal=Principal("host-qian", "host_unit", organisation="unit-2"))
 
-    by_station = usecases.usage_report(subsidy.uow(AUDITOR), AUDITOR,
-                                       load(schemas.UsageReport(), {"by": "station"}))["rows"]
+    by_station = supervision.get_usage_report(
+        subsidy.ctx(AUDITOR), load(contract.UsageQuery(), {"by": "station"}))["rows"]
     assert [(r["station_id"], r["granted"], r["spent"], r["share_spent_percent"])
             for r in by_station] == [("st-1", "100000.00", "40000.00", "80.00"),
                                      ("st-2", "100000.00", "1000.00", "2.00")]
-    by_category = usecases.usage_report(subsidy.uow(AUDITOR), AUDITOR,
-                                        load(schemas.UsageReport(), {"by": "category"}))["rows"]
+    by_category = supervision.get_usage_report(
+        subsidy.ctx(AUDITOR), load(contract.UsageQuery(), {"by": "category"}))["rows"]
     sharing = next(r for r in by_category if r["category"] == "technology_sharing")
     assert (sharing["items"], sharing["spent"], len(by_category)) == (2, "41000.00", 8)
-    [fund] = usecases.usage_report(subsidy.uow(AUDITOR), AUDITOR,
-                                   load(schemas.UsageReport(), {"by": "fund"}))["rows"]
+    [fund] = supervision.get_usage_report(
+        subsidy.ctx(AUDITOR), load(contract.UsageQuery(), {"by": "fund"}))["rows"]
     assert (fund["committed"], fund["disbursed"], fund["spent"], fund["reconciles"]) == (
         "100000.00", "100000.00", "41000.00", True)
 
     def slow_ones(**query: Any) -> list[str]:
-        data = load(schemas.SlowSpenders(), query)
-        report = usecases.slow_spenders(subsidy.uow(AUDITOR), AUDITOR, subsidy.clock, {}, data)
+        data = load(contract.SlowSpendingQuery(), query)
+        report = supervision.list_slow_spenders(subsidy.ctx(AUDITOR, config={}), data)
         return [r["station_id"] for r in report["rows"]]
 
     assert slow_ones() == []  # paid today: too early to call it slow
@@ -563,22 +579,20 @@ def _outcome(call: Any) -> Any:
 
 
 def test_a_district_instance_keeps_only_its_own_money(subsidy):  # R13.1
-    own = load(schemas.SetBudget(), {"fiscal_year": 2026, "district": "371002",
+    own = load(contract.SetFundBudget(), {"fiscal_year": 2026, "district": "371002",
                                       "budget": "1000.00", "document": "d"})
-    assert usecases.set_budget(subsidy.uow(HUANCUI, tenant="371002"), HUANCUI, subsidy.clock,
-                               own)["district"] == "371002"
-    city_fund = load(schemas.SetBudget(), {"fiscal_year": 2026, "budget": "1000.00",
+    assert funds.set_fund_budget(subsidy.ctx(HUANCUI, tenant="371002"),
+                                 own)["district"] == "371002"
+    city_fund = load(contract.SetFundBudget(), {"fiscal_year": 2026, "budget": "1000.00",
                                            "document": "d"})
     with pytest.raises(Forbidden) as elsewhere:
-        usecases.set_budget(subsidy.uow(CITY_HR, tenant="371002"), CITY_HR, subsidy.clock,
-                            city_fund)
+        funds.set_fund_budget(subsidy.ctx(CITY_HR, tenant="371002"), city_fund)
     assert elsewhere.value.code == "forbidden.tenant"
     # Construction grants are the city fund's: a district instance lets the selection pass.
     payload = DemonstrationSelected().load({
         "selection_id": "sel-d", "cycle_id": "cy", "station_id": "st-1", "district": "371002",
         "proposed_subsidy_fen": 10_000_000, "provincial": False, "confirmed_on": "2026-06-01"})
-    assert usecases.propose_from_selection(subsidy.uow(tenant="371002"), subsidy.clock,
-                                           payload) == []
+    assert grants.propose_from_selection(subsidy.ctx(tenant="371002"), payload) == []
 
 
 def test_one_selection_sent_twice_at_once_makes_one_grant_and_both_are_handled(subsidy):
@@ -590,7 +604,7 @@ def test_one_selection_sent_twice_at_once_makes_one_grant_and_both_are_handled(s
     def deliver(event_id: str) -> list[str]:
         uow = UnitOfWork(subsidy.sessions, "subsidy", CITY, {},
                          inbox_key=(event_id, "subsidy.on_demonstration_selected"))
-        return usecases.propose_from_selection(uow, subsidy.clock, payload)
+        return grants.propose_from_selection(subsidy.ctx(uow=uow), payload)
 
     events = [str(uuid.uuid4()), str(uuid.uuid4())]
     made = list(eventlet.GreenPool().imap(deliver, events))
@@ -599,3 +613,44 @@ def test_one_selection_sent_twice_at_once_makes_one_grant_and_both_are_handled(s
     with subsidy.engine.connect() as conn:
         handled = conn.execute(select(processed_events.c.event_id)).scalars().all()
     assert sorted(handled) == sorted(events)
+
+
+def test_answers_keep_to_the_contract(subsidy):
+    """Every answer passes its contract schema (all required fields present, well typed), and
+    the gateway's re-dump through the same schema leaves it unchanged."""
+    grant_id = subsidy.approved_grant()
+    paid = subsidy.disburse(grant_id, "30000.00")
+    item = subsidy.spend(grant_id, "100.00")
+    grant = subsidy.grant(grant_id)
+    fund = subsidy.fund(grant["fund_id"])
+    queries = {
+        "usage": supervision.get_usage_report(
+            subsidy.ctx(AUDITOR), load(contract.UsageQuery(), {"by": "station"})),
+        "slow": supervision.list_slow_spenders(
+            subsidy.ctx(AUDITOR, config={}), load(contract.SlowSpendingQuery(), {})),
+        "entries": supervision.list_ledger_entries(
+            subsidy.ctx(AUDITOR), load(contract.LedgerQuery(), {"grant_id": grant_id})),
+    }
+    answers = [
+        (contract.Grant(), grant), (contract.Fund(), fund), (contract.Disbursement(), paid),
+        (contract.Expenditure(), item), (contract.LedgerCheck(), subsidy.check()),
+        (contract.UsageReport(), queries["usage"]), (contract.SlowSpending(), queries["slow"]),
+        (contract.LedgerEntry(many=True), queries["entries"]["items"]),
+        (contract.StationUsage(many=True), queries["usage"]["rows"]),
+    ]
+    for schema, answer in answers:
+        assert schema.validate(answer) == {}, (type(schema).__name__, answer)
+        assert schema.dump(answer) == answer, type(schema).__name__
+    with pytest.raises(ValidationError, match="balances"):  # a missing field is caught
+        contract.Grant().load({k: v for k, v in grant.items() if k != "balances"})
+
+
+def test_a_revoke_that_overtakes_the_approval_is_kept(subsidy):  # servicekit.stations
+    assert subsidy.revoke("st-9") == []
+    subsidy.station("st-9", host_unit="unit-9")  # the approval arrives late: details only
+    with subsidy.sessions() as session:
+        station = session.get(Station, "st-9")
+        assert (station.status, station.host_unit_id, station.revoked_on) == (
+            "revoked", "unit-9", date(2026, 6, 15))
+    [late] = subsidy.select("st-9")
+    assert subsidy.grant(late)["status"] == "declined"

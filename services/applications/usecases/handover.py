@@ -9,7 +9,8 @@ district's instance follows the city's approval (its registry gets the station, 
 the application is approved), the city's rejection, and the station's later status changes.
 
 Federation carries the events; the kit has already refused what a source may not send and
-skipped what concerns another district (servicekit.tenancy).
+skipped what concerns another district (servicekit.tenancy). Every use case here is a command
+run by an event handler; ``source`` is the tenant that published the event.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from servicekit.clock import Clock
+from servicekit.context import Context
 from servicekit.db import UnitOfWork
 from servicekit.errors import Conflict
 from servicekit.tenants import CITY
@@ -32,15 +33,39 @@ from services.applications.models import (
     Station,
     StationHistory,
 )
-from services.applications.usecases import _move
+from services.applications.usecases.shared import move
 
 log = logging.getLogger(__name__)
 
 
-def take_over(uow: UnitOfWork, clock: Clock, source: str, payload: dict[str, Any]) -> None:
+def _host_unit(uow: UnitOfWork, source: str, record: dict[str, Any]) -> HostUnit:
+    unit = uow.session.get(HostUnit, record["id"])
+    if unit is not None:
+        return unit
+    clash = uow.session.scalars(
+        select(HostUnit).where(HostUnit.credit_code == record["credit_code"])).first()
+    if clash is not None:
+        # The same unit registered at the city under another id: an operator merges them
+        # (the hand-over waits in the dead-letter queue and is replayed afterwards).
+        raise Conflict("host_unit.duplicate",
+                       f"Unit {record['credit_code']} is registered here as {clash.id}, "
+                       f"and in district {source} as {record['id']}.",
+                       "同一统一社会信用代码的单位在市级与区市登记为不同记录，需先合并。",
+                       {"credit_code": record["credit_code"], "city_id": clash.id,
+                        "district_id": record["id"]})
+    unit = HostUnit(**record, tenant=source, created_at=datetime.now(UTC))
+    uow.session.add(unit)
+    return unit
+
+
+# commands -----------------------------------------------------------------------------------
+
+
+def take_over(ctx: Context, source: str, payload: dict[str, Any]) -> None:
     """The city's instance: a district's recommended application, now the city's to decide."""
-    if uow.tenant != CITY:
+    if not ctx.tenant.is_city:
         return  # a district's instance hears its own hand-over: nothing to do
+    uow = ctx.uow
     with uow:
         if uow.session.get(Application, payload["application_id"]) is not None:
             uow.commit()
@@ -49,7 +74,7 @@ def take_over(uow: UnitOfWork, clock: Clock, source: str, payload: dict[str, Any
         for record in payload["attachments"]:
             if uow.session.get(Attachment, record["id"]) is None:
                 uow.session.add(Attachment(**record))
-        now = clock.now()
+        now = ctx.now()
         app = Application(
             id=payload["application_id"], tenant=source, number=payload["number"],
             host_unit_id=unit.id, station_type=payload["station_type"],
@@ -75,31 +100,11 @@ def take_over(uow: UnitOfWork, clock: Clock, source: str, payload: dict[str, Any
         uow.commit()
 
 
-def _host_unit(uow: UnitOfWork, source: str, record: dict[str, Any]) -> HostUnit:
-    unit = uow.session.get(HostUnit, record["id"])
-    if unit is not None:
-        return unit
-    clash = uow.session.scalars(
-        select(HostUnit).where(HostUnit.credit_code == record["credit_code"])).first()
-    if clash is not None:
-        # The same unit registered at the city under another id: an operator merges them
-        # (the hand-over waits in the dead-letter queue and is replayed afterwards).
-        raise Conflict("host_unit.duplicate",
-                       f"Unit {record['credit_code']} is registered here as {clash.id}, "
-                       f"and in district {source} as {record['id']}.",
-                       "同一统一社会信用代码的单位在市级与区市登记为不同记录，需先合并。",
-                       {"credit_code": record["credit_code"], "city_id": clash.id,
-                        "district_id": record["id"]})
-    unit = HostUnit(**record, tenant=source, created_at=datetime.now(UTC))
-    uow.session.add(unit)
-    return unit
-
-
-def follow_approval(uow: UnitOfWork, clock: Clock, source: str,
-                    payload: dict[str, Any]) -> None:
+def follow_approval(ctx: Context, source: str, payload: dict[str, Any]) -> None:
     """A district's instance: the city approved one of its applications (R7.4)."""
-    if uow.tenant == CITY or source != CITY:
+    if ctx.tenant.is_city or source != CITY:
         return
+    uow = ctx.uow
     with uow:
         if uow.session.get(Station, payload["station_id"]) is not None:
             uow.commit()
@@ -112,9 +117,9 @@ def follow_approval(uow: UnitOfWork, clock: Clock, source: str,
                      payload["station_id"])
             uow.commit()
             return
-        now = clock.now()
+        now = ctx.now()
         if app.status == "at_city":
-            _move(uow, app, "city_approved", now, f"approved at the city: {payload['name']}",
+            move(uow, app, "city_approved", now, f"approved at the city: {payload['name']}",
                   payload["policy_version"])
         station = Station(
             id=payload["station_id"], tenant=source, plaque_number=payload["plaque_number"],
@@ -131,27 +136,28 @@ def follow_approval(uow: UnitOfWork, clock: Clock, source: str,
         uow.commit()
 
 
-def follow_rejection(uow: UnitOfWork, clock: Clock, source: str,
-                     payload: dict[str, Any]) -> None:
+def follow_rejection(ctx: Context, source: str, payload: dict[str, Any]) -> None:
     """A district's instance: the city rejected or declined an application it took over."""
-    if uow.tenant == CITY or source != CITY or payload["decided_by"] != "city":
+    if ctx.tenant.is_city or source != CITY or payload["decided_by"] != "city":
         return
+    uow = ctx.uow
     with uow:
         app = uow.session.get(Application, payload["application_id"])
         if app is not None and app.status == "at_city":
-            _move(uow, app, "city_rejected", clock.now(),
+            move(uow, app, "city_rejected", ctx.now(),
                   f"rejected at the city: {payload['comments']}")
         uow.commit()
 
 
-def follow_status(uow: UnitOfWork, source: str, payload: dict[str, Any]) -> None:
+def follow_status(ctx: Context, source: str, payload: dict[str, Any]) -> None:
     """A district's instance: a station of its registry changed status at the city (R17.1).
 
     Another district's station is not here: nothing to do. A change that finds the copy in
     neither its from- nor its to-status overtook an earlier one (handlers run concurrently):
     it is refused, and its retry comes after the earlier change."""
-    if uow.tenant == CITY or source != CITY:
+    if ctx.tenant.is_city or source != CITY:
         return
+    uow = ctx.uow
     with uow:
         station = uow.session.get(Station, payload["station_id"])
         if station is None or station.status == payload["to_status"]:
