@@ -13,7 +13,19 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import applications, audit, auth, calendar, errors, health, limits, rpc, tokens
+from gateway import (
+    accounts,
+    applications,
+    audit,
+    auth,
+    calendar,
+    errors,
+    health,
+    limits,
+    measures,
+    rpc,
+    tokens,
+)
 from gateway.evaluation import blp as evaluation_blp
 from gateway.matching import blp as matching_blp
 from gateway.store import EXTENSION as STORE
@@ -49,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_X_FOR": 0,
     **tokens.DEFAULTS,
     **limits.DEFAULTS,
+    **accounts.DEFAULTS,
 }
 
 
@@ -111,7 +124,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if routes is not None:
         app.extensions[rpc.ROUTES] = routes
     api.register_blueprint(auth.blp)
+    api.register_blueprint(accounts.blp)
     api.register_blueprint(calendar.blp)
+    api.register_blueprint(measures.blp)
     api.register_blueprint(matching_blp)
     api.register_blueprint(subsidy_blp)
     api.register_blueprint(evaluation_blp)

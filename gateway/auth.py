@@ -16,6 +16,11 @@ carry the principal to the services (gateway.rpc.request_context), which check i
     @requires()                                      # any signed-in role
     @optional_auth                                   # public, a token is welcome but optional
 
+A platform token is also checked against its user's row on every request: a deactivated user,
+or one whose password was set since, is refused at once (``ver``, gateway.tokens). A token
+whose subject the gateway holds no account for (signed by the key, e.g. by tooling) is taken
+on its signature alone.
+
 The auditor is read-only everywhere: whatever a view declares, it refuses the auditor any
 method but GET/HEAD/OPTIONS. Per object, ``require_owner(...)`` refuses a principal bound to
 another district, organisation or expert (R13.1), and ``scope_filters(...)`` restricts a list.
@@ -38,7 +43,13 @@ from gateway import limits
 from gateway import store as gateway_store
 from gateway.errors import Unauthorized
 from gateway.tokens import InvalidToken, Tokens
-from gateway.users import BINDINGS, USER_ROLES, authenticate, normalise_username
+from gateway.users import (
+    BINDINGS,
+    USER_ROLES,
+    AccountNotVerified,
+    authenticate,
+    normalise_username,
+)
 from servicekit.auth import ROLE_NAMES_ZH, Principal
 from servicekit.errors import Forbidden
 
@@ -71,9 +82,13 @@ def _bearer_token() -> str:
 def _authenticate(token: str) -> Principal:
     tokens: Tokens = current_app.extensions[TOKENS]
     try:
-        principal = tokens.verify(token)
+        principal, version = tokens.check(token)
     except InvalidToken as refused:
         raise Unauthorized.invalid_token(refused.reason) from None
+    if version is not None:
+        row = current_app.extensions[gateway_store.EXTENSION].user(principal.actor)
+        if row is not None and (not row["active"] or row["token_version"] != version):
+            raise Unauthorized.invalid_token("revoked")
     _set_principal(principal)
     return principal
 
@@ -290,6 +305,23 @@ def _failed(response: Response) -> bool:
     return response.status_code == 401
 
 
+def _not_verified(unverified: AccountNotVerified) -> Forbidden:
+    if unverified.status == "rejected":
+        return Forbidden(
+            "auth.registration_rejected",
+            f"Your registration was rejected: {unverified.reason}",
+            f"您的注册申请未通过审核：{unverified.reason}",
+            {"status": "rejected", "reason": unverified.reason},
+        )
+    return Forbidden(
+        "auth.registration_pending",
+        "Your registration is waiting for the staff of your district to verify it; you can "
+        "sign in once it is verified.",
+        "您的注册申请正在等待所在区市工作人员审核，审核通过后即可登录。",
+        {"status": unverified.status},
+    )
+
+
 @blp.route("/token")
 class TokenView(MethodView):
     @limits.rate_limit("LOGIN_RATE_LIMIT", counts=_failed)
@@ -297,14 +329,19 @@ class TokenView(MethodView):
     @blp.arguments(TokenRequest)
     @blp.response(200, TokenResponse)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, credentials: dict[str, str]) -> dict[str, Any]:
         """Sign in with a username and password; answers a bearer token."""
         username = normalise_username(credentials["username"])
         g.audit_object_id = username  # the account is what a login acts on (gateway.audit)
-        user = authenticate(
-            current_app.extensions[gateway_store.EXTENSION], username, credentials["password"]
-        )
+        try:
+            user = authenticate(
+                current_app.extensions[gateway_store.EXTENSION], username,
+                credentials["password"]
+            )
+        except AccountNotVerified as unverified:
+            raise _not_verified(unverified) from None
         if user is None:
             raise Unauthorized.invalid_credentials()
         _set_principal(Principal(actor=user.username, role=user.role, **user.binding))

@@ -17,7 +17,9 @@ Configuration keys:
 
 Every token must carry ``exp``, ``iat``, ``iss`` and ``aud``; the issuer decides the key and
 the single algorithm accepted, so ``alg: none`` and HS256-signed-with-the-public-key are
-refused whatever the header says.
+refused whatever the header says. The platform's tokens also carry ``ver``, the user's token
+version when issued: the gateway refuses one whose user has since been deactivated or given a
+new password (gateway.auth), so those end at once, not when they expire.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -89,6 +91,14 @@ class InvalidToken(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Verified(NamedTuple):
+    """A verified token's principal and, for the platform's own, the token version it was
+    issued with (None for an external issuer's: its users are not the gateway's)."""
+
+    principal: Principal
+    token_version: int | None
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,7 @@ class Tokens:
             "nbf": issued_at,
             "exp": issued_at + self.ttl,
             "jti": str(uuid.uuid4()),
+            "ver": user.token_version,
             "role": user.role,
             "name": user.display_name,
             **user.binding,
@@ -167,6 +178,10 @@ class Tokens:
 
     def verify(self, token: str) -> Principal:
         """The principal the token names; InvalidToken (with a reason) otherwise."""
+        return self.check(token).principal
+
+    def check(self, token: str) -> Verified:
+        """``verify``, with the platform token's version; InvalidToken otherwise."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("malformed")
         try:
@@ -189,7 +204,13 @@ class Tokens:
             )
         except jwt.InvalidTokenError as exc:
             raise InvalidToken(_reason(exc)) from None
-        return _principal(issuer, claims)
+        principal = _principal(issuer, claims)
+        if issuer is not self.platform:
+            return Verified(principal, None)
+        version = claims.get("ver", 0)  # tokens issued before versions existed: the first
+        if not isinstance(version, int):
+            raise InvalidToken("invalid_claim")
+        return Verified(principal, version)
 
 
 def _reason(exc: jwt.InvalidTokenError) -> str:
