@@ -14,7 +14,7 @@ from nameko.extensions import DependencyProvider
 
 from servicekit.config import tenant_of
 from servicekit.errors import Forbidden
-from servicekit.tenants import CITY
+from servicekit.tenants import get_tenant
 
 ROLES = (
     "city_hr",
@@ -105,20 +105,20 @@ class Caller(DependencyProvider):
     the city's) are served: the tenant is checked here, whatever the gateway did."""
 
     def setup(self) -> None:
-        self.tenant = tenant_of(self.container.config)
+        self.tenant = get_tenant(tenant_of(self.container.config))
 
     def get_dependency(self, worker_ctx: Any) -> Principal:
         principal = Principal.from_context(worker_ctx.context_data)
         if (
-            self.tenant != CITY
+            not self.tenant.is_city
             and principal.role == "district_hr"
-            and principal.district != self.tenant
+            and principal.district != self.tenant.code
         ):
             raise Forbidden(
                 "forbidden.tenant",
-                f"This is the instance of district {self.tenant}; "
+                f"This is the instance of district {self.tenant.code}; "
                 f"district {principal.district} may not use it.",
-                f"此为区市（{self.tenant}）的实例，区市（{principal.district}）无权使用。",
-                {"tenant": self.tenant},
+                f"此为区市（{self.tenant.name_zh}）的实例，区市（{principal.district}）无权使用。",
+                {"tenant": self.tenant.code},
             )
         return principal
