@@ -3,7 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 GATEWAY_PORT ?= 8000
-export GATEWAY_PORT
+PORTAL_PORT ?= 8080
+export GATEWAY_PORT PORTAL_PORT
 
 .PHONY: run test lint bench-smoke bench services dead-letters
 
@@ -17,9 +18,11 @@ $(STAMP): pyproject.toml
 services:
 	@deploy/local/setup.sh rabbitmq
 
-# Every service of the city tenant and the gateway on http://127.0.0.1:$(GATEWAY_PORT); Ctrl-C stops all.
+# The portal on http://127.0.0.1:$(PORTAL_PORT), every service of the city tenant and the gateway
+# on http://127.0.0.1:$(GATEWAY_PORT); Ctrl-C stops all.
 run: $(STAMP) services
 	@mkdir -p var
+	@echo "Open the portal: http://127.0.0.1:$(PORTAL_PORT)/  (demo login: host-unit / Weihai-Demo-2026; more in README.md)"
 	@echo "Starting the platform: gateway on http://127.0.0.1:$(GATEWAY_PORT) (Ctrl-C stops it)"
 	$(VENV)/bin/python -m deploy.local.launch
 
@@ -30,12 +33,21 @@ demo: $(STAMP)
 	$(VENV)/bin/python -m deploy.local.walkthrough
 
 # The whole suite on the real RabbitMQ with SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set.
+# The browser journeys (tests/browser) run in a pytest of their own, without eventlet's patching.
 test: $(STAMP) services
+	@deploy/local/setup.sh browser
 	$(VENV)/bin/ruff check .
 	env -u TEST_DATABASE_URL $(VENV)/bin/python -m pytest
+	env -u TEST_DATABASE_URL $(VENV)/bin/python -m pytest -p no:pytest_eventlet tests/browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again against PostgreSQL: $$TEST_DATABASE_URL"; \
 	  $(VENV)/bin/python -m pytest; fi
+
+# The browser journeys again, writing each page at desktop and phone width to docs/screenshots/.
+.PHONY: screenshots
+screenshots: $(STAMP) services
+	@deploy/local/setup.sh browser
+	SCREENSHOTS=1 $(VENV)/bin/python -m pytest -p no:pytest_eventlet tests/browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

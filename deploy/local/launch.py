@@ -1,4 +1,5 @@
-"""`make run`: every process of deploy/local/Procfile in the foreground, demo data once.
+"""`make run`: every process of deploy/local/Procfile (the services, the gateway and the portal)
+in the foreground, demo data once.
 
 honcho runs the processes and stops them all on Ctrl-C (or when one of them dies). Beside it,
 a thread waits until the gateway reports every service ready and, the first time only, loads
@@ -93,8 +94,10 @@ def main() -> int:
     port = os.environ.get("GATEWAY_PORT", "8000")
     manager = Manager(Printer(sys.stdout))
     procfile = parse_procfile((ROOT / "deploy" / "local" / "Procfile").read_text())
+    env = dict(os.environ)
+    env.setdefault("GATEWAY_URL", f"http://127.0.0.1:{port}")  # the portal's one backend
     for name, entry in procfile.processes.items():
-        manager.add_process(name, entry, env=dict(os.environ), cwd=str(ROOT))
+        manager.add_process(name, entry, env=env, cwd=str(ROOT))
     threading.Thread(target=_demo_thread, args=(config, port), daemon=True).start()
     manager.loop()
     return manager.returncode or 0

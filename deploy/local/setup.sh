@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what the platform needs on one Debian machine, then says what it did.
-# Usage: deploy/local/setup.sh python|rabbitmq|postgres
+# Usage: deploy/local/setup.sh python|rabbitmq|postgres|browser
 # As root it installs with apt-get; otherwise it prints the command to run and exits 1.
 set -euo pipefail
 
@@ -88,9 +88,25 @@ ensure_postgres() {
   fi
 }
 
+ensure_browser() {
+  # The browser tests (tests/browser) drive Debian's Chromium through Playwright; the CJK
+  # fonts make the Chinese pages render as people see them (screenshots, layout).
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+  [ "${#missing[@]}" = 0 ] && return 0
+  if ! is_root; then
+    # Not fatal: the browser tests skip, saying the same.
+    say "missing: ${missing[*]}; the browser tests will be skipped. As root: apt-get update && apt-get install -y ${missing[*]}"
+    return 0
+  fi
+  apt_install "${missing[@]}"
+}
+
 case "${1:-}" in
   python) ensure_python ;;
   rabbitmq) ensure_rabbitmq ;;
   postgres) ensure_postgres "${2:-weihai_test}" ;;
-  *) die "usage: $0 python|rabbitmq|postgres [database]" ;;
+  browser) ensure_browser ;;
+  *) die "usage: $0 python|rabbitmq|postgres|browser [database]" ;;
 esac

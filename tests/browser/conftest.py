@@ -1,0 +1,230 @@
+"""A real `make run` stack (services, gateway, portal, demo data) and a headless Chromium.
+
+The session starts ``python -m deploy.local.launch`` -- the very launcher of ``make run`` -- in a
+temporary folder on its own RabbitMQ vhost, with free ports and a CLOCK_FILE, waits until the
+demo data is loaded and the portal answers, and drives Debian's /usr/bin/chromium with
+Playwright. Playwright's sync API cannot run under eventlet's monkey-patching (its event loop
+fiber is re-parented to eventlet's hub and never returns), so these tests run in a pytest of
+their own: ``pytest -p no:pytest_eventlet tests/browser`` (``make test`` does).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "Weihai-Demo-2026"
+STACK_TIMEOUT_SECONDS = 300
+RABBIT_API = os.environ.get("RABBITMQ_API", "http://127.0.0.1:15672/api")
+RABBIT_AUTH = ("guest", "guest")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Pages without JavaScript: axe-core is a script, so it cannot run there (the same pages are
+# checked in the JavaScript journey).
+NO_SCRIPT_PAGES: weakref.WeakSet[Any] = weakref.WeakSet()
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def _eventlet_patched() -> bool:
+    if "eventlet" not in sys.modules:
+        return False
+    from eventlet import patcher
+    return bool(patcher.is_monkey_patched("socket"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    reasons = []
+    if _eventlet_patched():
+        reasons.append("browser tests run in their own pytest without eventlet: "
+                       "pytest -p no:pytest_eventlet tests/browser (make test does)")
+    elif not CHROMIUM.exists():
+        reasons.append("no /usr/bin/chromium: as root, apt-get install -y chromium "
+                       "fonts-noto-cjk (deploy/local/setup.sh browser)")
+    else:
+        try:
+            import axe_playwright_python  # noqa: F401
+            import playwright  # noqa: F401
+        except ImportError:
+            reasons.append("playwright / axe-playwright-python missing: pip install -e '.[test]'")
+    if not reasons:
+        return
+    skip = pytest.mark.skip(reason=reasons[0])
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(what: str, check: Callable[[], bool], proc: subprocess.Popen, log: Path,
+          deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the stack exited while waiting for {what}; "
+                               f"its log:\n{log.read_text()[-5000:]}")
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{what} not ready in {STACK_TIMEOUT_SECONDS}s; log:\n"
+                       f"{log.read_text()[-5000:]}")
+
+
+class Stack:
+    """Addresses and files of the running stack."""
+
+    def __init__(self, portal_url: str, gateway_url: str, clock_file: Path) -> None:
+        self.portal_url = portal_url
+        self.gateway_url = gateway_url
+        self.clock_file = clock_file
+
+    def set_clock(self, instant: str) -> None:
+        """Move the platform's clock (servicekit/clock.py reads this file), e.g. past a window."""
+        self.clock_file.write_text(instant + "\n")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work = tmp_path_factory.mktemp("stack")
+    # Its own vhost: the services' queue names are fixed, and `make run` may use the default one.
+    vhost = f"browser-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{RABBIT_API}/vhosts/{vhost}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
+    requests.put(f"{RABBIT_API}/permissions/{vhost}/guest", auth=RABBIT_AUTH, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    gateway_port, portal_port = _free_port(), _free_port()
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    env = {**os.environ, "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+           "VAR_DIR": str(work / "var"), "CLOCK_FILE": str(work / "clock"),
+           "GATEWAY_PORT": str(gateway_port), "PORTAL_PORT": str(portal_port),
+           "GATEWAY_URL": gateway_url, "DATABASE_URL": "", "GATEWAY_DATABASE_URL": ""}
+    log = work / "stack.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "deploy.local.launch"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    portal_url = f"http://127.0.0.1:{portal_port}"
+    try:
+        deadline = time.monotonic() + STACK_TIMEOUT_SECONDS
+        marker = work / "var" / "371000" / "demo-loaded"
+        _wait("the demo data", marker.exists, proc, log, deadline)
+        _wait("the portal", lambda: requests.get(portal_url + "/", timeout=10).ok, proc, log,
+              deadline)
+        yield Stack(portal_url, gateway_url, work / "clock")
+    finally:
+        # honcho stops every process of the Procfile on SIGINT, as on Ctrl-C.
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        requests.delete(f"{RABBIT_API}/vhosts/{vhost}", auth=RABBIT_AUTH, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, stack: Stack) -> Iterator[Callable[..., Any]]:
+    """``new_page(javascript=True)``: a page in a fresh context (own cookies) on the portal."""
+    contexts: list[Any] = []
+
+    def make(javascript: bool = True) -> Any:
+        context = browser.new_context(base_url=stack.portal_url, locale="zh-CN",
+                                      java_script_enabled=javascript,
+                                      viewport=WIDTHS["desktop"])
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        if not javascript:
+            NO_SCRIPT_PAGES.add(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    return new_page()
+
+
+def log_in(page: Any, username: str) -> None:
+    """Log in through the login form as a person does."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def login(new_page: Callable[..., Any]) -> Callable[..., Any]:
+    """``login("wendeng-hr", javascript=True)``: a new page logged in as that demo user."""
+
+    def make(username: str, javascript: bool = True) -> Any:
+        page = new_page(javascript)
+        log_in(page, username)
+        return page
+
+    return make
+
+
+def axe_check(page: Any) -> None:
+    """axe-core (shipped inside axe-playwright-python, so offline) on the page: 0 serious or
+    critical violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    summary = [f"{v['id']} ({v['impact']}): {v['help']} at "
+               f"{[n['target'] for n in v['nodes']][:3]}" for v in bad]
+    assert not bad, f"accessibility violations on {page.url}:\n" + "\n".join(summary)
+
+
+def shot(page: Any, name: str) -> None:
+    """PNG of the page at desktop and phone width under docs/screenshots/ when SCREENSHOTS=1."""
+    if os.environ.get("SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    before = page.viewport_size
+    for label, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(before)
+
+
+def visit(page: Any, name: str) -> None:
+    """What every journey does on every page it reaches: axe, then the screenshots."""
+    if page not in NO_SCRIPT_PAGES:
+        axe_check(page)
+    shot(page, name)
