@@ -153,7 +153,11 @@ def test_an_expert_declines_declaring_a_conflict_and_the_city_extends_the_panel(
     _error(client.post(f"{url}/panel/decline", json={"reason": "再次"}, headers=first), 409,
            "review.already_declined")
 
-    # No longer on the panel for scoring: the application's panel, the ranking.
+    # No longer on the panel for scoring, nor in the expert's list of assignments.
+    mine = client.get("/api/v1/applications", headers=first).get_json()
+    assert application["id"] not in [a["id"] for a in mine["items"]]
+    assert application["id"] in [a["id"] for a in client.get(
+        "/api/v1/applications", headers=second).get_json()["items"]]
     city = bearer(app, "city_hr")
     assert set(client.get(url, headers=city).get_json()["panel"]) == set(experts[1:3])
     assert experts[0] not in world.city.get_application(application["id"])["panel"]

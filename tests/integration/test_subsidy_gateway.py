@@ -85,7 +85,7 @@ def test_a_grant_over_http(app: Flask, client: FlaskClient) -> None:  # R9.1, R9
 
     spend = {"category": "creative_practice", "amount": "30000.00", "spent_on": "2026-06-14",
              "description": "maker week",
-             "attachments": [{"filename": "invoice.pdf", "content_type": "application/pdf",
+             "attachments": [{"filename": "发票.pdf", "content_type": "application/pdf",
                               "content_base64": base64.b64encode(PDF).decode()}]}
     items = f"/api/v1/grants/{grant_id}/expenditures"
     assert client.post(items, headers=city, json=spend).status_code == 403
@@ -101,6 +101,9 @@ def test_a_grant_over_http(app: Flask, client: FlaskClient) -> None:  # R9.1, R9
                           headers=bearer(app, "auditor"))
     assert download.status_code == 200 and download.data == PDF
     assert download.mimetype == "application/pdf"
+    # RFC 6266/5987: the Chinese name survives (gateway.downloads), with an ASCII fallback.
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=\"download.pdf\"; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf")
     queried = client.post(f"{items}/{item.json['expenditure_id']}/review", headers=city,
                           json={"decision": "query", "comment": "which week?"})
     assert queried.json["status"] == "queried"

@@ -272,8 +272,9 @@ def list_applications(ctx: Context, query: dict) -> dict:
             own_filter(principal, query, "district", principal.district)
             stmt = stmt.where(Application.district == principal.district)
         elif principal.role == "reviewer":
+            # An assignment the expert declined (a conflict, R7.2) is no longer theirs.
             stmt = stmt.join(PanelMember, PanelMember.application_id == Application.id).where(
-                PanelMember.expert_id == principal.expert)
+                PanelMember.expert_id == principal.expert, PanelMember.declined_at.is_(None))
         else:
             principal.require(*READ_EVERYTHING)
         for key in ("status", "district", "host_unit_id"):
