@@ -34,9 +34,9 @@ def world(container_factory: Any, service_config: dict, tmp_path: Any) -> Iterat
 
 
 @pytest.fixture
-def app(world: World, database_url_template: str) -> Iterator[Flask]:
-    app = create_app({**world.config,
-                      "GATEWAY_DATABASE_URL": database_url_template.format(service="gateway")})
+def app(world: World, database_url: str) -> Iterator[Flask]:
+    # The suite's spare database (a schema of its own on PostgreSQL) holds the gateway's tables.
+    app = create_app({**world.config, "GATEWAY_DATABASE_URL": database_url})
     yield app
     close(app)
 
