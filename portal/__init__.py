@@ -13,8 +13,8 @@ The interface a blueprint is written against (staff workspaces included):
   blocks ``title``, ``breadcrumbs`` (``<li>`` items after 首页) and ``content``.
 - ``portal.client.api()`` is the gateway as the signed-in user (token and Accept-Language of
   this request): ``get(path, params)``, ``post(path, json, files, idempotency_key)``,
-  ``put``, ``patch``, ``delete``, ``get_bytes(path, params) -> (bytes, type, filename)``; paths
-  relative to /api/v1; ``public_api()`` is the same as the public. Refusals raise
+  ``put``, ``patch``, ``delete``, ``get_bytes(path, params) -> (bytes, type, disposition)``;
+  paths relative to /api/v1; ``public_api()`` is the same as the public. Refusals raise
   ``ApiError(status, code, message, details)`` (message in the user's language). Left
   uncaught, a 401 (``LoginRequired``) sends the user to log in and back, a 403 renders
   ``errors/forbidden.html`` (never the data), a 404 ``errors/not_found.html``, others

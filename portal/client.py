@@ -9,10 +9,8 @@ session's token has just expired (the gateway answers 401, never anonymous, to a
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
-from urllib.parse import unquote
 
 import requests
 from flask import current_app, g, session
@@ -99,14 +97,11 @@ class Api:
         return self._json("DELETE", path, idempotency_key=idempotency_key)
 
     def get_bytes(self, path: str, params: dict | None = None) -> tuple[bytes, str, str | None]:
-        """A download: its bytes, content type and the filename the gateway suggests."""
+        """A download: its bytes, content type and the gateway's Content-Disposition header
+        (RFC 6266, already carrying any filename; a page passes it on unchanged)."""
         response = self.request("GET", path, params=params)
-        disposition = response.headers.get("Content-Disposition", "")
-        # RFC 6266: filename* (UTF-8, percent-encoded) names it; filename is the fallback.
-        extended = re.search(r"filename\*=UTF-8''([^;\s]+)", disposition, re.IGNORECASE)
-        match = re.search(r'filename="?([^";]+)"?', disposition)
-        name = unquote(extended.group(1)) if extended else match.group(1) if match else None
-        return response.content, response.headers.get("Content-Type", ""), name
+        return (response.content, response.headers.get("Content-Type", ""),
+                response.headers.get("Content-Disposition"))
 
 
 def _error_of(response: requests.Response) -> ApiError:

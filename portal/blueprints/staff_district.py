@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
@@ -127,26 +126,16 @@ EVIDENCE_READERS = ("district_hr", "city_hr", "talent_office", "org_department",
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII fallback and the UTF-8 name (a Chinese filename survives)."""
-    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
-                         for c in filename)
-    stem, dot, ext = ascii_name.rpartition(".")
-    if not (stem if dot else ascii_name).strip("_ ."):
-        ascii_name = f"download{dot}{ext}" if dot else "download"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @bp.get("/applications/<application_id>/attachments/<sha256>")
 @login_required(*EVIDENCE_READERS)
 def attachment(application_id: str, sha256: str):
     """An evidence file, streamed from the API as the signed-in user (the token stays here)."""
     if not _SHA256.match(sha256):
         abort(404)
-    content, content_type, filename = api().get_bytes(
+    content, content_type, disposition = api().get_bytes(
         f"/applications/{application_id}/attachments/{sha256}")
     return Response(content, mimetype=content_type or "application/octet-stream", headers={
-        "Content-Disposition": content_disposition(filename or sha256),
+        "Content-Disposition": disposition or f'attachment; filename="{sha256}"',
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 
