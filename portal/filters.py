@@ -15,10 +15,12 @@ from portal.labels import (
     CONDITIONS,
     FUNCTIONS,
     HOST_CATEGORIES,
+    ORGANISATION_FIELDS,
     ROLES,
     STATION_TYPES,
     STATUSES,
     label,
+    organisation_value,
 )
 
 
@@ -89,4 +91,6 @@ def init_app(app: Flask) -> None:
         "condition_name": lambda c: label(CONDITIONS, c),
         "function_name": lambda c: label(FUNCTIONS, c),
         "action_name": lambda c: label(ACTIONS, c),
+        "organisation_field": lambda k: label(ORGANISATION_FIELDS, k),
     })
+    app.jinja_env.globals["organisation_value"] = organisation_value

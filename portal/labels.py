@@ -91,6 +91,28 @@ STATUSES = {
 }
 
 
+# The organisation a person registered with (POST /registrations), as staff read it.
+ORGANISATION_FIELDS = {
+    "name": _l("单位全称"),
+    "credit_code": _l("统一社会信用代码"),
+    "category": _l("单位类别"),
+    "city_level": _l("市直单位"),
+    "contact_name": _l("联系人"),
+    "contact_phone": _l("联系电话"),
+    "address": _l("地址"),
+    "employer": _l("工作单位"),
+}
+
+
+def organisation_value(key: str, value: object) -> str:
+    """A registered organisation's value as staff read it: names for codes, 是/否 for flags."""
+    if isinstance(value, bool):
+        return str(_l("是") if value else _l("否"))
+    if key == "category":
+        return label(HOST_CATEGORIES, str(value))
+    return "" if value is None else str(value)
+
+
 def label(table: dict, code: str | None) -> str:
     """The translated name of a code, or the code itself when the table does not know it."""
     if code is None:

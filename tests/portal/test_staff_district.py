@@ -84,3 +84,19 @@ def test_registration_reject_sends_reason(browser: Any, gateway: FakeGateway) ->
         "r1234567r-reason": "信用代码不符"})
     assert done.status_code == 302
     assert gateway.calls[-1]["json"] == {"reason": "信用代码不符"}
+
+
+def test_a_registration_reads_in_words_not_codes(browser: Any, gateway: FakeGateway) -> None:
+    signed_in(browser, gateway)
+    gateway.on("GET", "/applications", 200, {"items": [], "total": 0, "limit": 1, "offset": 0})
+    registration = {"id": "r1234567890", "username": "newco", "display_name": "新公司",
+                    "role": "host_unit", "district": "371002",
+                    "organisation": {"name": "新公司", "credit_code": "913710026114823782",
+                                     "category": "key_enterprise", "city_level": False},
+                    "status": "pending", "created_at": "2026-12-01T01:00:00+00:00"}
+    gateway.on("GET", "/registrations", 200, {"items": [registration], "total": 1,
+                                              "limit": 20, "offset": 0})
+    html = browser.get("/staff/district/registrations").get_data(as_text=True)
+    assert "<dt>统一社会信用代码</dt>" in html and "<dt>市直单位</dt><dd>否</dd>" in html
+    assert "<dd>产业集群重点企业</dd>" in html
+    assert "key_enterprise" not in html and "credit_code" not in html
