@@ -14,6 +14,7 @@ ROLES = {
     "enterprise": _l("用人单位"),
     "expert": _l("专家"),
     "auditor": _l("审计"),
+    "admin": _l("系统管理员"),
 }
 
 STATION_TYPES = {

@@ -3,9 +3,6 @@ the talent map. They call the API as the public (a stale token must not break th
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import (
     Blueprint,
     Response,
@@ -26,18 +23,18 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal import once
 from portal.auth import current_user
 from portal.client import ApiError, api, public_api
+from portal.dates import today
 from portal.districts import DISTRICTS
 from portal.forms import OnceForm, apply_api_error
 from portal.labels import STATION_TYPES, STATUSES
 from portal.paging import page_params
 
 bp = Blueprint("public", __name__)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 STATION_STATUSES = ("active", "rectifying", "revoked")
 
 
 def _today() -> str:
-    return datetime.now(SHANGHAI).date().isoformat()
+    return today().isoformat()
 
 
 def policy_in_force(policies: list[dict]) -> dict | None:

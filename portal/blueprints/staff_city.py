@@ -5,7 +5,6 @@ shortlist rule (top N / minimum score), publishing a notice with its 5-working-d
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
@@ -25,6 +24,7 @@ from portal.blueprints.staff_district import (
     worklist_page,
 )
 from portal.client import ApiError, api
+from portal.dates import today
 from portal.forms import OnceForm, form_status, submit_once
 from portal.labels import CONDITIONS
 from portal.menu import add
@@ -139,20 +139,41 @@ def _batch(status: str) -> list[dict[str, Any]]:
     return api().get("/applications", params={"status": status, "limit": BATCH})["items"]
 
 
+def _rank(applications: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
+                                                     list[dict[str, Any]]]:
+    """The ranking of the applications whose panels have all scored, and those still waiting:
+    the API refuses a ranking with an incomplete one (R7.2) and names it, so it is set aside
+    and shown instead of blocking the round."""
+    waiting: list[dict[str, Any]] = []
+    while applications:
+        try:
+            ranked = api().post("/applications/ranking",
+                                json={"application_ids": [a["id"] for a in applications]})
+            return ranked, waiting
+        except ApiError as err:
+            named = set(err.details.get("applications") or [])
+            if err.code != "review.incomplete" or not named:
+                raise
+            waiting += [a for a in applications if a.get("number") in named]
+            applications = [a for a in applications if a.get("number") not in named]
+    return [], waiting
+
+
 @bp.route("/ranking", methods=["GET", "POST"])
 @login_required("city_hr")
 def ranking():
-    ids = [a["id"] for a in _batch("under_review")]
     ranked: list[dict[str, Any]] = []
+    waiting: list[dict[str, Any]] = []
     refusal = None
     try:
-        ranked = api().post("/applications/ranking", json={"application_ids": ids}) if ids else []
-    except ApiError as err:  # e.g. reviews still missing: say so above an empty table
+        ranked, waiting = _rank(_batch("under_review"))
+    except ApiError as err:  # shown above an empty table
         if err.status in (401, 403):
             raise
         refusal = err
+    ids = [r["application_id"] for r in ranked]
     form = ShortlistForm()
-    if form.validate_on_submit():
+    if ids and form.validate_on_submit():
         def send(key: str) -> str:
             result = api().post("/applications/shortlist", json={
                 "application_ids": ids, "top": form.top.data,
@@ -164,9 +185,8 @@ def ranking():
         done = submit_once(form, send)
         if done:
             return done
-    return render_template("staff/city_ranking.html", ranked=ranked, form=form,
-                           refusal=refusal), \
-        form_status(form)
+    return render_template("staff/city_ranking.html", ranked=ranked, waiting=waiting,
+                           form=form, refusal=refusal), form_status(form)
 
 
 @bp.route("/notices", methods=["GET", "POST"])
@@ -176,7 +196,7 @@ def notices():
     form = PublishForm()
     form.application_ids.choices = [(a["id"], a["station_name"]) for a in candidates]
     if request.method == "GET":
-        form.published_on.data = date.today()
+        form.published_on.data = today()
         form.application_ids.data = [a["id"] for a in candidates]
     window = None
     if form.validate_on_submit():

@@ -7,7 +7,6 @@ the API computes it again when the review is recorded, and that is the one kept.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, render_template, request, url_for
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from portal.auth import login_required
 from portal.blueprints.staff_district import chosen_status, count_of, status_choices, worklist_page
 from portal.client import api
+from portal.dates import today
 from portal.forms import OnceForm, form_status, submit_once
 from portal.labels import CONDITIONS
 from portal.menu import add
@@ -79,7 +79,7 @@ def application(application_id: str):
     rubric = api().get("/rubric")
     form = review_form(rubric)
     if request.method == "GET":
-        form.inspection_date.data = date.today()
+        form.inspection_date.data = today()
     total = None
     if form.validate_on_submit():
         scores = scores_of(form, rubric)
@@ -126,7 +126,7 @@ def decline(application_id: str):
         if done:
             return done
     review = review_form(rubric)
-    review.inspection_date.data = date.today()
+    review.inspection_date.data = today()
     return _page(found, rubric, review, form, None)
 
 

@@ -152,9 +152,19 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.failed_call = report.failed  # type: ignore[attr-defined]
+
+
 @pytest.fixture
-def new_page(browser: Any, stack: Stack) -> Iterator[Callable[..., Any]]:
-    """``new_page(javascript=True)``: a page in a fresh context (own cookies) on the portal."""
+def new_page(browser: Any, stack: Stack, request: pytest.FixtureRequest,
+             tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """``new_page(javascript=True)``: a page in a fresh context (own cookies) on the portal.
+    When the test fails, each page's HTML and a screenshot are kept under its tmp_path."""
     contexts: list[Any] = []
 
     def make(javascript: bool = True) -> Any:
@@ -169,6 +179,11 @@ def new_page(browser: Any, stack: Stack) -> Iterator[Callable[..., Any]]:
         return page
 
     yield make
+    if getattr(request.node, "failed_call", False):
+        for i, page in enumerate(p for c in contexts for p in c.pages):
+            (tmp_path / f"page-{i}.html").write_text(f"<!-- {page.url} -->\n" + page.content())
+            page.screenshot(path=str(tmp_path / f"page-{i}.png"), full_page=True)
+        print(f"pages of the failed test kept in {tmp_path}")
     for context in contexts:
         context.close()
 
@@ -224,7 +239,9 @@ def shot(page: Any, name: str) -> None:
 
 
 def visit(page: Any, name: str) -> None:
-    """What every journey does on every page it reaches: axe, then the screenshots."""
+    """What every journey does on every page it reaches: axe, then the screenshots (the pages
+    without JavaScript look the same, so they are not shot twice)."""
+    page.wait_for_load_state()
     if page not in NO_SCRIPT_PAGES:
         axe_check(page)
-    shot(page, name)
+        shot(page, name)

@@ -1,8 +1,8 @@
-"""A new host unit registers, 环翠区 verifies it, and it applies for a station through the
-guided form: a station type its host category may not host is refused on the page (R5.2) with
-the typed name kept, the type is corrected, the four conditions (R6.1) are stated with
-evidence, premises, funding and experts filled in, and the application submitted.
-The same journey again with JavaScript off."""
+"""Steps the journeys share: a new host unit registers and 环翠区 verifies it; it applies for a
+station through the guided form, where a station type its host category may not host is
+refused on the page (R5.2) with the typed name kept, then corrected, the four conditions
+(R6.1) stated with evidence, premises, funding and experts filled in, and the application
+submitted."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 from stdnum.cn import uscc
 
@@ -60,7 +59,8 @@ def register_and_verify(new_page: Callable[..., Any], login: Callable[..., Any],
     return page, unit
 
 
-def apply_for_a_station(page: Any, unit: str, tag: str) -> None:
+def apply_for_a_station(page: Any, unit: str, tag: str) -> str:
+    """Apply for a station of ``unit`` through the guided form; the station's name."""
     name = f"{unit}人才驿站"
     page.goto("/host/applications/new")
     visit(page, f"host-new-{tag}")
@@ -83,33 +83,27 @@ def apply_for_a_station(page: Any, unit: str, tag: str) -> None:
             {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": PDF})
     page.get_by_role("button", name="保存并继续").click()
 
+    expect(page.get_by_label("场地地址")).to_be_visible()
     visit(page, f"host-step-premises-{tag}")
     page.get_by_label("场地地址").fill("山东省威海市环翠区世昌大道 1 号")
     page.get_by_label("场地面积（平方米）").fill("300")
     page.get_by_label("交流对接").check()
     page.get_by_role("button", name="保存并继续").click()
 
+    expect(page.get_by_label("承诺的建设运营经费（元）")).to_be_visible()
     visit(page, f"host-step-funding-{tag}")
     page.get_by_label("承诺的建设运营经费（元）").fill("300000.00")
     page.get_by_role("button", name="保存并继续").click()
 
+    expect(page.get_by_label("合作专家")).to_be_visible()
     visit(page, f"host-step-experts-{tag}")
     page.get_by_label("合作专家").fill("张三，教授，哈尔滨工业大学（威海）\n李四，研究员，山东大学（威海）")
     page.get_by_role("button", name="保存并继续").click()
 
+    expect(page.get_by_role("button", name="确认提交")).to_be_visible()
     visit(page, f"host-review-{tag}")
     page.get_by_role("button", name="确认提交").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
     expect(page.locator("main")).to_contain_text("待区市审核")
     visit(page, f"host-application-{tag}")
-
-
-@pytest.mark.parametrize("javascript", [True, pytest.param(False, marks=pytest.mark.skip(
-    reason="undone: with JavaScript off the journey stalls before its first page; not yet "
-           "diagnosed"))], ids=["with-js", "no-js"])
-def test_a_new_host_unit_registers_and_applies(new_page: Callable[..., Any],
-                                               login: Callable[..., Any],
-                                               javascript: bool) -> None:
-    tag = "js" if javascript else "nojs"
-    page, unit = register_and_verify(new_page, login, tag, javascript)
-    apply_for_a_station(page, unit, tag)
+    return name
