@@ -13,7 +13,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from portal import blueprints, filters, i18n
+from portal import blueprints, filters, i18n, timing
 from portal.auth import current_user, login_redirect
 from portal.client import ApiError, LoginRequired
 from portal.menu import PUBLIC, entries_for
@@ -35,6 +35,7 @@ def config_from_env() -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("PORTAL_SECRET_KEY") or secrets.token_hex(32),
         "SESSION_COOKIE_SECURE": _truthy(os.environ.get("SESSION_COOKIE_SECURE")),
         "PORTAL_PORT": int(os.environ.get("PORTAL_PORT", "8080")),
+        "SERVER_TIMING": _truthy(os.environ.get("PORTAL_SERVER_TIMING")),
     }
 
 
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     CSRFProtect(app)
     i18n.init_app(app)
     filters.init_app(app)
+    timing.init_app(app)
     _register_blueprints(app)
     _register_errors(app)
 

@@ -10,11 +10,14 @@ session's token has just expired (the gateway answers 401, never anonymous, to a
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import requests
 from flask import current_app, g, session
 from flask_babel import get_locale, gettext
+
+from portal import timing
 
 _local = threading.local()
 TIMEOUT_SECONDS = 20  # above the gateway's RPC timeout (10 s) so its 503 reaches us
@@ -64,14 +67,18 @@ class Api:
                 json: Any = None, files: dict | None = None,
                 idempotency_key: str | None = None) -> requests.Response:
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        started = time.perf_counter()
         try:
             response = _http().request(
                 method, self.base + path, params=clean or None, json=json, files=files,
                 headers=self._headers(idempotency_key), timeout=TIMEOUT_SECONDS)
         except requests.RequestException as exc:
+            timing.record(method, path, time.perf_counter() - started)
             raise ApiError(503, "gateway_unreachable",
                            gettext("平台暂时无法访问，请稍后再试。"),
                            {"reason": type(exc).__name__}) from exc
+        timing.record(method, response.request.path_url.removeprefix("/api/v1"),
+                      time.perf_counter() - started)
         if response.status_code >= 400:
             raise _error_of(response)
         return response

@@ -1,38 +1,32 @@
 """A real `make run` stack (services, gateway, portal, demo data) and a headless Chromium.
 
 The session starts ``python -m deploy.local.launch`` -- the very launcher of ``make run`` -- in a
-temporary folder on its own RabbitMQ vhost, with free ports and a CLOCK_FILE, waits until the
-demo data is loaded and the portal answers, and drives Debian's /usr/bin/chromium with
-Playwright. Playwright's sync API cannot run under eventlet's monkey-patching (its event loop
-fiber is re-parented to eventlet's hub and never returns), so these tests run in a pytest of
-their own: ``pytest -p no:pytest_eventlet tests/browser`` (``make test`` does).
+temporary folder (deploy/local/sandbox.py: its own RabbitMQ vhost, free ports, a CLOCK_FILE,
+ready once the demo data is loaded and the portal answers) and drives Debian's
+/usr/bin/chromium with Playwright. Playwright's sync API cannot run under eventlet's
+monkey-patching (its event loop fiber is re-parented to eventlet's hub and never returns), so
+these tests run in a pytest of their own: ``pytest -p no:pytest_eventlet tests/browser``
+(``make test`` does).
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+
+from deploy.local.sandbox import Sandbox, sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "Weihai-Demo-2026"
-STACK_TIMEOUT_SECONDS = 300
-RABBIT_API = os.environ.get("RABBITMQ_API", "http://127.0.0.1:15672/api")
-RABBIT_AUTH = ("guest", "guest")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Pages without JavaScript: axe-core is a script, so it cannot run there (the same pages are
 # checked in the JavaScript journey).
@@ -70,76 +64,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(what: str, check: Callable[[], bool], proc: subprocess.Popen, log: Path,
-          deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the stack exited while waiting for {what}; "
-                               f"its log:\n{log.read_text()[-5000:]}")
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"{what} not ready in {STACK_TIMEOUT_SECONDS}s; log:\n"
-                       f"{log.read_text()[-5000:]}")
-
-
-class Stack:
-    """Addresses and files of the running stack."""
-
-    def __init__(self, portal_url: str, gateway_url: str, clock_file: Path) -> None:
-        self.portal_url = portal_url
-        self.gateway_url = gateway_url
-        self.clock_file = clock_file
-
-    def set_clock(self, instant: str) -> None:
-        """Move the platform's clock (servicekit/clock.py reads this file), e.g. past a window."""
-        self.clock_file.write_text(instant + "\n")
-
-
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    work = tmp_path_factory.mktemp("stack")
-    # Its own vhost: the services' queue names are fixed, and `make run` may use the default one.
-    vhost = f"browser-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{RABBIT_API}/vhosts/{vhost}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{vhost}/guest", auth=RABBIT_AUTH, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    gateway_port, portal_port = _free_port(), _free_port()
-    gateway_url = f"http://127.0.0.1:{gateway_port}"
-    env = {**os.environ, "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-           "VAR_DIR": str(work / "var"), "CLOCK_FILE": str(work / "clock"),
-           "GATEWAY_PORT": str(gateway_port), "PORTAL_PORT": str(portal_port),
-           "GATEWAY_URL": gateway_url, "DATABASE_URL": "", "GATEWAY_DATABASE_URL": ""}
-    log = work / "stack.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "deploy.local.launch"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    portal_url = f"http://127.0.0.1:{portal_port}"
-    try:
-        deadline = time.monotonic() + STACK_TIMEOUT_SECONDS
-        marker = work / "var" / "371000" / "demo-loaded"
-        _wait("the demo data", marker.exists, proc, log, deadline)
-        _wait("the portal", lambda: requests.get(portal_url + "/", timeout=10).ok, proc, log,
-              deadline)
-        yield Stack(portal_url, gateway_url, work / "clock")
-    finally:
-        # honcho stops every process of the Procfile on SIGINT, as on Ctrl-C.
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        requests.delete(f"{RABBIT_API}/vhosts/{vhost}", auth=RABBIT_AUTH, timeout=10)
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with sandbox(tmp_path_factory.mktemp("stack"), prefix="browser") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +89,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 @pytest.fixture
-def new_page(browser: Any, stack: Stack, request: pytest.FixtureRequest,
+def new_page(browser: Any, stack: Sandbox, request: pytest.FixtureRequest,
              tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """``new_page(javascript=True)``: a page in a fresh context (own cookies) on the portal.
     When the test fails, each page's HTML and a screenshot are kept under its tmp_path."""

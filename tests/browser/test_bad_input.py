@@ -12,18 +12,19 @@ from typing import Any
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, Stack, log_in, visit
+from deploy.local.sandbox import Sandbox
+from tests.browser.conftest import PASSWORD, log_in, visit
 from tests.browser.steps import register_and_verify
 
 ELEVEN_MIB = 11 * 1024 * 1024
 
 
-def _city_token(stack: Stack) -> str:
+def _city_token(stack: Sandbox) -> str:
     return requests.post(f"{stack.gateway_url}/api/v1/auth/token", timeout=10, json={
         "username": "city-hr", "password": PASSWORD}).json()["access_token"]
 
 
-def _objections(stack: Stack, notice_id: str) -> int:
+def _objections(stack: Sandbox, notice_id: str) -> int:
     notice = requests.get(f"{stack.gateway_url}/api/v1/notices/{notice_id}", timeout=10,
                           headers={"Authorization": f"Bearer {_city_token(stack)}"}).json()
     return len(notice.get("objections") or [])
@@ -36,7 +37,8 @@ def _an_open_notice(page: Any) -> str:
     return page.url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
 
 
-def test_a_forged_post_without_the_csrf_token_changes_nothing(stack: Stack, page: Any) -> None:
+def test_a_forged_post_without_the_csrf_token_changes_nothing(stack: Sandbox,
+                                                               page: Any) -> None:
     notice_id = _an_open_notice(page)
     before = _objections(stack, notice_id)
     answer = page.request.post(f"/notices/{notice_id}", form={
@@ -46,7 +48,7 @@ def test_a_forged_post_without_the_csrf_token_changes_nothing(stack: Stack, page
     assert _objections(stack, notice_id) == before
 
 
-def test_a_double_click_files_one_objection(stack: Stack, page: Any) -> None:
+def test_a_double_click_files_one_objection(stack: Sandbox, page: Any) -> None:
     notice_id = _an_open_notice(page)
     before = _objections(stack, notice_id)
     page.get_by_label("异议理由").fill("双击提交只应受理一次：场地情况请核实。")

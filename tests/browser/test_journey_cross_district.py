@@ -8,12 +8,13 @@ from typing import Any
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, Stack, visit
+from deploy.local.sandbox import Sandbox
+from tests.browser.conftest import PASSWORD, visit
 
 HUANCUI = "371002"
 
 
-def _huancui_application(stack: Stack) -> dict:
+def _huancui_application(stack: Sandbox) -> dict:
     token = requests.post(f"{stack.gateway_url}/api/v1/auth/token", timeout=10,
                           json={"username": "city-hr", "password": PASSWORD}).json()
     listed = requests.get(f"{stack.gateway_url}/api/v1/applications", timeout=10,
@@ -23,7 +24,7 @@ def _huancui_application(stack: Stack) -> dict:
 
 
 def test_wendeng_staff_cannot_open_a_huancui_application(
-        stack: Stack, login: Callable[..., Any]) -> None:
+        stack: Sandbox, login: Callable[..., Any]) -> None:
     application = _huancui_application(stack)
     page = login("wendeng-hr")
     page.goto(f"/staff/district/applications/{application['id']}")

@@ -59,3 +59,18 @@ def test_wrong_password_is_refused_on_the_page(page: Any) -> None:
     expect(page.get_by_label("用户名")).to_have_value("host-unit")
     expect(page.get_by_role("button", name="退出")).to_have_count(0)
     visit(page, "account-login-refused")
+
+
+def test_the_measures_article_by_article_and_the_talent_map(page: Any) -> None:
+    page.goto("/")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="管理办法").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("管理")
+    expect(page.locator("#article-6")).to_contain_text("第六条")
+    visit(page, "public-measures")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="人才地图").click()
+    expect(page.get_by_role("table")).to_contain_text("环翠区")
+    visit(page, "public-talent-map")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto("/measures")
+    visit(page, "public-measures-en")

@@ -2,7 +2,8 @@
 context, as in the measures (Art 6, 7):
 
 a host unit registers and 环翠区 verifies it; it applies (a station type its host category may
-not host refused on the page, R5.2, then corrected); 环翠区 recommends it (R7.1); the
+not host refused on the page, R5.2, then corrected); 环翠区 returns it with comments, the host
+unit reads them on its timeline, corrects and resubmits, and 环翠区 recommends it (R7.1); the
 administrator creates the accounts of two more review experts (a missing binding refused
 beside its field first); the city forms a panel of three, each expert scores it on the rubric
 (R7.2), the city ranks the round and shortlists by a minimum score, computes the
@@ -26,28 +27,29 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, Stack, visit
+from deploy.local.sandbox import Sandbox
+from tests.browser.conftest import PASSWORD, visit
 from tests.browser.steps import apply_for_a_station, register_and_verify
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PANEL = ("李海洋", "张医工", "王新材")  # 李海洋 is the demo user `reviewer`
 
 
-def _token(stack: Stack, username: str) -> str:
+def _token(stack: Sandbox, username: str) -> str:
     answer = requests.post(f"{stack.gateway_url}/api/v1/auth/token", timeout=10,
                            json={"username": username, "password": PASSWORD})
     answer.raise_for_status()
     return answer.json()["access_token"]
 
 
-def _api(stack: Stack, username: str, path: str) -> Any:
+def _api(stack: Sandbox, username: str, path: str) -> Any:
     answer = requests.get(f"{stack.gateway_url}/api/v1{path}", timeout=10,
                           headers={"Authorization": f"Bearer {_token(stack, username)}"})
     answer.raise_for_status()
     return answer.json()
 
 
-def _platform_now(stack: Stack) -> datetime:
+def _platform_now(stack: Sandbox) -> datetime:
     text = stack.clock_file.read_text().strip() if stack.clock_file.exists() else ""
     return datetime.fromisoformat(text) if text else datetime.now(UTC)
 
@@ -58,18 +60,45 @@ def _open_row(page: Any, station: str) -> None:
     expect(page.locator("main")).to_contain_text(station)
 
 
-def _recommend(login: Callable[..., Any], station: str, tag: str, js: bool) -> None:
+def _returned_and_resubmitted(login: Callable[..., Any], host: Any, station: str, tag: str,
+                              js: bool) -> Any:
+    """环翠区 returns the application with comments; the host unit reads them on its
+    timeline, corrects the premises and submits again (R7.1)."""
     staff = login("huancui-hr", javascript=js)
     staff.goto("/staff/district/")
     visit(staff, f"staff-district-worklist-{tag}")
     _open_row(staff, station)
     visit(staff, f"staff-district-application-{tag}")
+    staff.get_by_label("审核意见").fill("请补充场地租赁合同，并核实场地面积。")
+    staff.get_by_role("button", name="退回修改").click()
+    expect(staff.locator(".alert-success")).to_contain_text("退回修改")
+
+    host.reload()
+    expect(host.locator("main")).to_contain_text("请补充场地租赁合同")
+    visit(host, f"host-returned-{tag}")
+    host.get_by_role("link", name="修改申报").click()
+    host.get_by_role("button", name="保存并继续").click()
+    host.get_by_label("场地面积（平方米）").fill("320")
+    host.get_by_role("button", name="保存并继续").click()
+    expect(host.get_by_label("承诺的建设运营经费（元）")).to_be_visible()
+    host.get_by_role("button", name="保存并继续").click()
+    expect(host.get_by_label("合作专家")).to_be_visible()
+    host.get_by_role("button", name="保存并继续").click()
+    host.get_by_role("button", name="确认提交").click()
+    expect(host.locator("main")).to_contain_text("待区市审核")
+    return staff
+
+
+def _recommend(staff: Any, station: str) -> None:
+    staff.goto("/staff/district/")
+    _open_row(staff, station)
+    expect(staff.locator("main")).to_contain_text("320")
     staff.get_by_label("审核意见").fill("材料齐全，条件具备，同意推荐。")
     staff.get_by_role("button", name="推荐至市级").click()
     expect(staff.locator(".alert-success")).to_contain_text("推荐至市级")
 
 
-def _reviewer_accounts(stack: Stack, login: Callable[..., Any], tag: str,
+def _reviewer_accounts(stack: Sandbox, login: Callable[..., Any], tag: str,
                        js: bool) -> list[str]:
     """The administrator creates an account for each panel member without one."""
     experts = {e["name"]: e["id"] for e in _api(stack, "city-hr", "/review-experts")}
@@ -169,13 +198,14 @@ def _object(new_page: Callable[..., Any], notice_id: str, station: str, tag: str
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "no-js"])
 def test_from_registration_to_a_plaque_in_the_registry(
-        stack: Stack, new_page: Callable[..., Any], login: Callable[..., Any],
+        stack: Sandbox, new_page: Callable[..., Any], login: Callable[..., Any],
         javascript: bool) -> None:
     tag = "js" if javascript else "nojs"
     host, unit = register_and_verify(new_page, login, tag, javascript)
     station = apply_for_a_station(host, unit, tag)
 
-    _recommend(login, station, tag, javascript)
+    district = _returned_and_resubmitted(login, host, station, tag, javascript)
+    _recommend(district, station)
     reviewers = _reviewer_accounts(stack, login, tag, javascript)
     city = _form_panel(login, station, tag, javascript)
     for i, username in enumerate(reviewers):

@@ -36,6 +36,7 @@ class FakeGateway:
             answer = (404, {"code": "not_found", "message": "Not found.", "details": {}})
         status, body = answer(call) if callable(answer) else answer
         response = requests.Response()
+        response.request = requests.Request(method, url, params=kwargs.get("params")).prepare()
         response.status_code = status
         if isinstance(body, bytes):
             response._content = body
