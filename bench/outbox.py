@@ -12,8 +12,9 @@ Producers (and the relay) run in this process, consumers in a child process, as 
 deployed (``--topology one`` puts everything in this process). Each run gets a fresh RabbitMQ
 vhost and fresh databases with the kit's engine settings (SQLite: WAL, synchronous=FULL).
 Producer workers are fired by a tiny in-process entrypoint, so no RPC client is measured.
-Commit and effect are stamped right after each transaction commits, on CLOCK_MONOTONIC (one
-clock for both processes on Linux): latency = effect committed - producer committed.
+Commit and effect are stamped right after each database transaction commits, on
+CLOCK_MONOTONIC (one clock for both processes on Linux): latency = effect committed - producer
+committed.
 
 Throughput: K rounds, each a burst of N events through each pipeline back to back (the order
 alternating), events/s from first commit to last effect; ratio = median of the rounds' ours/plain.
@@ -21,11 +22,14 @@ Latency: each pipeline paced at R events/s for S seconds. CPU ms per event of ea
 printed too: it explains the ratio, and drifts less than wall time on a shared machine.
 
     python bench/outbox.py [--smoke] [--events N] [--rounds K] [--rate R] [--seconds S]
-        [--database-url TEMPLATE] [--topology split|one]
+        [--database-url TEMPLATE] [--topology split|one] [--background-load N]
 
 TEMPLATE has {service}; with PostgreSQL the four bench databases (or schemas) must exist, and
-their kit tables are emptied first. Targets: ours >= 0.8 x plain events/s, sustained, same run;
-ours p50 <= 20 ms at 200 events/s. Last line: one JSON object; exit 1 when a target is missed.
+their kit tables are emptied first. ``--background-load N`` runs N busy processes beside the
+whole run (the load average is reported). Targets, all relative to plain nameko in the same
+run (an absolute figure only measures the machine): ours >= 0.8 x plain events/s, sustained;
+at the paced rate ours commit-to-effect p50 and p99 <= 2 x plain's. Last line: one JSON object;
+exit 1 when a target is missed.
 """
 
 import eventlet
@@ -39,23 +43,18 @@ patch_psycopg()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import math  # noqa: E402
 import os  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Callable, Iterator, Sequence  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
-from urllib.parse import quote  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-import requests  # noqa: E402
 from eventlet.event import Event  # noqa: E402
 from eventlet.green import subprocess  # noqa: E402
 from marshmallow import Schema, fields  # noqa: E402
@@ -63,10 +62,11 @@ from nameko.events import EventDispatcher  # noqa: E402
 from nameko.events import event_handler as nameko_event_handler  # noqa: E402
 from nameko.extensions import DependencyProvider, Entrypoint  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
-from sqlalchemy import delete, func, insert, select  # noqa: E402
+from sqlalchemy import delete, event, func, insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from bench.common import background_load, fresh_vhost, load_average, percentile  # noqa: E402
 from contracts import register  # noqa: E402
 from servicekit.base import KitService  # noqa: E402
 from servicekit.config import database_url  # noqa: E402
@@ -86,7 +86,7 @@ PLAIN_PRODUCER, PLAIN_CONSUMER = "benchplainproducer", "benchplainconsumer"
 EVENT = "thing_happened"
 
 TARGET_RATIO = 0.8
-TARGET_P50_MS = 20.0
+TARGET_LATENCY_X_PLAIN = 2.0  # p50 and p99, each against plain's of the same run
 
 
 class BenchThing(Schema):
@@ -225,10 +225,12 @@ class OursProducer(KitService):
     def produce(self, seq: int) -> None:
         thing_id = f"thing-{seq}"
         with self.db as uow:
+            # Stamped when the database commit returns, before the unit of work wakes the
+            # relay (which may publish right then): as plain's stamp precedes its dispatch.
+            event.listen(uow.session, "after_commit", lambda _: RECORDERS["ours"].commit(seq))
             uow.audit("thing.created", "thing", thing_id, None, {"seq": seq})
             uow.add_event(EVENT, {"seq": seq, "thing_id": thing_id}, aggregate_id=thing_id)
             uow.commit()
-        RECORDERS["ours"].commit(seq)
 
 
 class OursConsumer(KitService):
@@ -290,30 +292,7 @@ def service_config(amqp_uri: str, database_template: str, max_workers: int) -> d
     }
 
 
-# --- environment: a fresh vhost, fresh databases, the consumer child --------------------------
-
-
-@contextmanager
-def fresh_vhost(amqp_uri: str, management_url: str) -> Iterator[str]:
-    """A new RabbitMQ vhost for this run (management HTTP API), deleted afterwards; yields the
-    AMQP URI of it."""
-    name = f"bench-outbox-{uuid.uuid4().hex[:8]}"
-    api = f"{management_url.rstrip('/')}/api/"
-    vhost = quote(name, safe="")
-    user = quote(make_url(amqp_uri.replace("amqp://", "x://", 1)).username or "guest", safe="")
-    requests.put(f"{api}vhosts/{vhost}", timeout=10).raise_for_status()
-    try:
-        requests.put(
-            f"{api}permissions/{vhost}/{user}",
-            json={"configure": ".*", "write": ".*", "read": ".*"},
-            timeout=10,
-        ).raise_for_status()
-        yield f"{amqp_uri.rstrip('/')}/{vhost}"
-    finally:
-        try:
-            requests.delete(f"{api}vhosts/{vhost}", timeout=30)
-        except requests.RequestException as exc:
-            print(f"could not delete vhost {name}: {exc}", file=sys.stderr)
+# --- environment: fresh databases, the consumer child --------------------------
 
 
 def prepare_databases(config: dict[str, Any]) -> None:
@@ -469,8 +448,8 @@ def burst(pipeline: Pipeline, seqs: range, timeout: float) -> dict[str, float]:
 def paced(
     pipeline: Pipeline, seqs: range, rate: float, timeout: float
 ) -> tuple[list[float], float]:
-    """Fire at ``rate`` events/s on a fixed schedule: the sorted commit-to-effect latencies in
-    ms, and the commit rate achieved."""
+    """Fire at ``rate`` events/s on a fixed schedule: the commit-to-effect latencies in ms, and
+    the commit rate achieved."""
     rec = pipeline.recorder
     rec.expect(seqs)
     start = now()
@@ -483,12 +462,7 @@ def paced(
     pipeline.sent += len(seqs)
     commits = sorted(rec.committed[s] for s in seqs)
     achieved = (len(seqs) - 1) / (commits[-1] - commits[0])
-    return sorted((rec.effected[s] - rec.committed[s]) * 1000 for s in seqs), achieved
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile, ``q`` in (0, 1]."""
-    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+    return [(rec.effected[s] - rec.committed[s]) * 1000 for s in seqs], achieved
 
 
 def run(args: argparse.Namespace, amqp_uri: str, database_template: str) -> dict[str, Any]:
@@ -525,13 +499,24 @@ def run(args: argparse.Namespace, amqp_uri: str, database_template: str) -> dict
                       f"{b['commit_eps']:.0f}/s; CPU ms/event {b['cpu_producer_ms']:.2f} "
                       f"producer side, {b['cpu_consumer_ms']:.2f} consumer)", file=sys.stderr)
 
-        # Latency at a paced rate.
+        # Latency at a paced rate, in one-second stretches alternating between the pipelines,
+        # so a burst of other work on the machine falls on both.
         n_paced = max(2, round(args.rate * args.seconds))
-        lat: dict[str, tuple[list[float], float]] = {}
-        for p in (plain, ours):
-            lat[p.name] = paced(p, seq.take(n_paced), args.rate, timeout)
-            print(f"paced {p.name}: p50 {percentile(lat[p.name][0], 0.5):.1f} ms, "
-                  f"p99 {percentile(lat[p.name][0], 0.99):.1f} ms", file=sys.stderr)
+        stretches = max(2, round(args.seconds))
+        lat: dict[str, list[float]] = {"ours": [], "plain": []}
+        rates: list[float] = []
+        for i in range(stretches):
+            for p in (plain, ours) if i % 2 == 0 else (ours, plain):
+                latencies, achieved = paced(
+                    p, seq.take(max(2, n_paced // stretches)), args.rate, timeout
+                )
+                lat[p.name].extend(latencies)
+                if p is ours:
+                    rates.append(achieved)
+        for name, values in lat.items():
+            print(f"paced {name}: p50 {percentile(values, 0.5):.1f} ms, "
+                  f"p99 {percentile(values, 0.99):.1f} ms", file=sys.stderr)
+        load_during = load_average()
     finally:
         runner.stop()
         if child is not None:
@@ -553,8 +538,9 @@ def run(args: argparse.Namespace, amqp_uri: str, database_template: str) -> dict
             side: round(median_of(name, f"cpu_{side}_ms"), 3) for side in ("producer", "consumer")
         }
 
-    ours_lat, ours_rate = lat["ours"]
-    plain_lat, _ = lat["plain"]
+    ours_rate = statistics.median(rates)
+    p50, p99 = percentile(lat["ours"], 0.5), percentile(lat["ours"], 0.99)
+    plain_p50, plain_p99 = percentile(lat["plain"], 0.5), percentile(lat["plain"], 0.99)
     return {
         "topology": args.topology,
         "events": args.events,
@@ -570,15 +556,18 @@ def run(args: argparse.Namespace, amqp_uri: str, database_template: str) -> dict
         "ours_cpu_ms_per_event": cpu("ours"),
         "plain_cpu_ms_per_event": cpu("plain"),
         "rate": args.rate,
-        "paced_events": n_paced,
+        "paced_events": len(lat["ours"]),
         "achieved_rate": round(ours_rate, 1),
         # False when the producers could not even commit at --rate (a busy machine): the
         # latency figures then are not "at" that rate.
         "paced_rate_held": ours_rate >= 0.95 * args.rate,
-        "p50_ms": round(percentile(ours_lat, 0.5), 2),
-        "p99_ms": round(percentile(ours_lat, 0.99), 2),
-        "plain_p50_ms": round(percentile(plain_lat, 0.5), 2),
-        "plain_p99_ms": round(percentile(plain_lat, 0.99), 2),
+        "p50_ms": round(p50, 2),
+        "p99_ms": round(p99, 2),
+        "plain_p50_ms": round(plain_p50, 2),
+        "plain_p99_ms": round(plain_p99, 2),
+        "p50_x_plain": round(p50 / plain_p50, 2),
+        "p99_x_plain": round(p99 / plain_p99, 2),
+        "load_average_during": load_during,
         "effects_exact": ours_rows == ours.sent and plain_rows == plain.sent,
     }
 
@@ -600,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
                         "files in a temporary folder")
     parser.add_argument("--amqp-uri", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--management-url", default="http://guest:guest@127.0.0.1:15672")
+    parser.add_argument("--background-load", type=int, default=0, metavar="N",
+                        help="N busy processes beside the run (a loaded machine)")
     parser.add_argument("--serve-consumers", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -612,27 +603,31 @@ def main(argv: list[str] | None = None) -> int:
     args.seconds = args.seconds or (1.5 if small else 8.0)
     args.warmup = args.warmup if args.warmup is not None else (30 if small else 200)
 
-    result: dict[str, Any] = {"bench": "outbox", "smoke": small}
+    result: dict[str, Any] = {
+        "bench": "outbox", "smoke": small, "background_load": args.background_load,
+        "load_average_before": load_average(),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-outbox-") as tmp:
         template = args.database_url or f"sqlite:///{tmp}/{{service}}.sqlite3"
         if "{service}" not in template:
             parser.error("--database-url needs {service}: each service has its own database")
         result["database"] = make_url(template.format(service="x")).get_backend_name()
-        result["loadavg_before"] = round(os.getloadavg()[0], 2)
         try:
-            with fresh_vhost(args.amqp_uri, args.management_url) as amqp_uri:
+            with background_load(args.background_load), \
+                    fresh_vhost(args.amqp_uri, args.management_url, "bench-outbox") as amqp_uri:
                 result.update(run(args, amqp_uri, template))
         except Exception as exc:
             result.update(ok=False, error=f"{type(exc).__name__}: {exc}")
             print(json.dumps(result))
             return 1
-    result["loadavg_after"] = round(os.getloadavg()[0], 2)
-    result.update(target_ratio=TARGET_RATIO, target_p50_ms=TARGET_P50_MS)
-    result["ok"] = bool(
-        result["effects_exact"]
-        and result["ratio"] >= TARGET_RATIO
-        and result["p50_ms"] <= TARGET_P50_MS
-    )
+    result.update(target_ratio=TARGET_RATIO, target_latency_x_plain=TARGET_LATENCY_X_PLAIN)
+    # A smoke run (300 events, one round) checks that every event had its effect exactly
+    # once; its ratios swing with whatever else the machine runs, so the full run checks them.
+    result["targets_checked"] = not small
+    result["ok"] = bool(result["effects_exact"]) and (small or bool(
+        result["ratio"] >= TARGET_RATIO
+        and result["p50_x_plain"] <= TARGET_LATENCY_X_PLAIN
+        and result["p99_x_plain"] <= TARGET_LATENCY_X_PLAIN))
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 

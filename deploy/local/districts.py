@@ -7,10 +7,11 @@
 
 ``up`` applies the RabbitMQ definitions of deploy/local/districts.yaml (a vhost per tenant,
 the event exchanges, every handler's durable queue, federation upstreams and policies), creates
-the PostgreSQL database of every tenant's services, and runs with honcho: the city's four
-services, each district's applications and subsidy, and one gateway that routes each request
-to the tenant that owns it (gateway/rpc.py). Ctrl-C stops them all. ``down`` removes the vhosts
-(and, with --drop-databases, the databases).
+the PostgreSQL database of every tenant's services, and runs under supervisord
+(deploy/local/supervise.py: a process that dies is restarted, the others keep serving) the
+city's four services, each district's applications and subsidy, and one gateway that routes
+each request to the tenant that owns it (gateway/rpc.py). Ctrl-C stops them all. ``down``
+removes the vhosts (and, with --drop-databases, the databases).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from deploy.local.supervise import supervise
 from deploy.provision import apply, remove, status
 from deploy.rabbitmq import Management, ManagementError
 from deploy.topology import SERVICE_CLASSES, Topology, gateway_settings, load, service_env
@@ -82,19 +84,17 @@ def _status(topology: Topology) -> None:
                                   "messages": queue["messages"]}, ensure_ascii=False))
 
 
-def _up(topology: Topology, gateway_config_file: Path) -> int:
-    from honcho.manager import Manager
-    from honcho.printer import Printer
-
-    manager = Manager(Printer(sys.stdout))
-    for name, (argv, env) in processes(topology, gateway_config_file).items():
-        manager.add_process(name, shlex.join(argv), env=env, cwd=str(ROOT))
+def _up(topology: Topology, gateway_config_file: Path, state_dir: Path) -> int:
+    programs = {
+        # supervisord passes its own environment on; each process adds what differs.
+        name: (shlex.join(argv), {k: v for k, v in env.items() if os.environ.get(k) != v})
+        for name, (argv, env) in processes(topology, gateway_config_file).items()
+    }
     port = os.environ.get("GATEWAY_PORT", "8000")
     print(f"districts | gateway on http://127.0.0.1:{port}; a request goes to the tenant "
           "that owns it (X-Tenant, or a district_hr's own district). Users: "
           f"GATEWAY_CONFIG={gateway_config_file} python -m gateway.users add …", flush=True)
-    manager.loop()
-    return manager.returncode or 0
+    return supervise(programs, state_dir / "supervisor", ROOT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             config_file = provision(topology, state_dir)
             if args.command == "up":
-                return _up(topology, config_file)
+                return _up(topology, config_file, state_dir)
     except ManagementError as exc:
         print(f"districts: {exc}", file=sys.stderr)
         return 2

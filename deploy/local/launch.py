@@ -1,10 +1,11 @@
 """`make run`: every process of deploy/local/Procfile (the services, the gateway and the portal)
 in the foreground, demo data once.
 
-honcho runs the processes and stops them all on Ctrl-C (or when one of them dies). Beside it,
-a thread waits until the gateway reports every service ready and, the first time only, loads
-the demo data (deploy/local/demo.py) and creates the demo users; a marker file under var/
-remembers that it did.
+supervisord runs the processes (deploy/local/supervise.py): one that dies is restarted with
+back-off while the others keep serving, and Ctrl-C stops them all. Beside it, a thread waits
+until the gateway reports every service ready and, the first time only, loads the demo data
+(deploy/local/demo.py) and creates the demo users; a marker file under var/ remembers that it
+did. supervisord's socket and configuration are under var/{tenant}/supervisor/.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ import traceback
 from pathlib import Path
 
 import requests
-from honcho.environ import parse_procfile
-from honcho.manager import Manager
-from honcho.printer import Printer
 
+from deploy.local.supervise import supervise
 from servicekit.config import load_config, tenant_of, var_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,19 +87,23 @@ def _demo_thread(config: dict, port: str) -> None:
              + traceback.format_exc())
 
 
+def read_procfile(path: Path) -> dict[str, str]:
+    """name -> command of each ``name: command`` line."""
+    entries = (line.split(":", 1) for line in path.read_text().splitlines()
+               if line.strip() and not line.lstrip().startswith("#"))
+    return {name.strip(): command.strip() for name, command in entries}
+
+
 def main() -> int:
     os.chdir(ROOT)
     config = load_config(CONFIG)
     port = os.environ.get("GATEWAY_PORT", "8000")
-    manager = Manager(Printer(sys.stdout))
-    procfile = parse_procfile((ROOT / "deploy" / "local" / "Procfile").read_text())
-    env = dict(os.environ)
-    env.setdefault("GATEWAY_URL", f"http://127.0.0.1:{port}")  # the portal's one backend
-    for name, entry in procfile.processes.items():
-        manager.add_process(name, entry, env=env, cwd=str(ROOT))
+    # The processes inherit this environment through supervisord.
+    os.environ.setdefault("GATEWAY_URL", f"http://127.0.0.1:{port}")  # the portal's backend
+    procfile = read_procfile(ROOT / "deploy" / "local" / "Procfile")
     threading.Thread(target=_demo_thread, args=(config, port), daemon=True).start()
-    manager.loop()
-    return manager.returncode or 0
+    runtime = var_dir(config).resolve() / tenant_of(config) / "supervisor"
+    return supervise({name: (command, {}) for name, command in procfile.items()}, runtime, ROOT)
 
 
 if __name__ == "__main__":
