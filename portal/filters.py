@@ -19,6 +19,7 @@ from portal.labels import (
     ROLES,
     STATION_TYPES,
     STATUSES,
+    TYPE_FUNCTIONS,
     label,
     organisation_value,
 )
@@ -90,6 +91,7 @@ def init_app(app: Flask) -> None:
         "role_name": lambda c: label(ROLES, c),
         "condition_name": lambda c: label(CONDITIONS, c),
         "function_name": lambda c: label(FUNCTIONS, c),
+        "type_function_name": lambda c: label(TYPE_FUNCTIONS["comprehensive"], c),
         "action_name": lambda c: label(ACTIONS, c),
         "organisation_field": lambda k: label(ORGANISATION_FIELDS, k),
     })

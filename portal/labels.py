@@ -28,15 +28,15 @@ STATION_TYPES = {
 # API decides and its refusal is shown beside the field.
 HOST_CATEGORIES = {
     "university": _l("高等院校"),
-    "research_institute": _l("科研院所"),
+    "research_institute": _l("科研机构"),
     "key_enterprise": _l("产业集群重点企业"),
     "industrial_park": _l("产业园区"),
     "maker_space": _l("众创空间"),
     "incubator": _l("孵化器"),
-    "entrepreneurship_base": _l("大众创业基地"),
-    "maker_street": _l("创客街区"),
+    "entrepreneurship_base": _l("双创基地"),
+    "maker_street": _l("创客大街"),
     "industry_association": _l("行业协会"),
-    "tech_intermediary": _l("科技中介机构"),
+    "tech_intermediary": _l("技术中介服务机构"),
     "talent_apartment": _l("人才公寓"),
     "leisure_venue": _l("主题休闲场所"),
     "talent_service_agency": _l("人才服务机构"),
@@ -59,13 +59,29 @@ CONDITIONS = {
 }
 
 FUNCTIONS = {
-    "exchange_matchmaking": _l("交流对接"),
-    "flexible_recruitment": _l("柔性引才"),
-    "consulting_window": _l("咨询服务窗口"),
-    "leisure_health": _l("休闲康养基地"),
-    "commercialisation": _l("成果转化桥梁"),
-    "social_space": _l("社交空间"),
+    "exchange_matchmaking": _l("交流对接的纽带"),
+    "flexible_recruitment": _l("柔性引才的平台"),
+    "consulting_window": _l("咨询服务的阵地"),
+    "leisure_health": _l("休闲保健的基地"),
+    "commercialisation": _l("成果转化的桥梁"),
+    "social_space": _l("人才联谊的空间"),
 }
+
+# Art 5: the functions each station type offers (R5.3); a comprehensive station combines them.
+TYPE_FUNCTIONS = {
+    "innovation": {"innovation_forum": _l("创新论坛"), "academic_discussion": _l("学术探讨"),
+                   "creative_practice": _l("创意实践"), "technology_sharing": _l("技术分享")},
+    "entrepreneurship": {
+        "entrepreneurship_training": _l("创业培训"), "project_roadshow": _l("项目路演"),
+        "venture_evaluation": _l("创投评估"), "product_promotion": _l("产品推介"),
+        "cooperation_negotiation": _l("合作洽谈")},
+    "service": {"talent_information": _l("人才信息发布"), "policy_consulting": _l("政策咨询"),
+                "career_consulting": _l("就业创业咨询"), "training_exchange": _l("培训交流"),
+                "leisure_health": _l("休闲保健"), "temporary_lodging": _l("临时住宿"),
+                "approval_agency": _l("代办各项审批手续")},
+}
+TYPE_FUNCTIONS["comprehensive"] = {k: v for functions in list(TYPE_FUNCTIONS.values())
+                                   for k, v in functions.items()}
 
 STATUSES = {
     "draft": _l("草稿"),

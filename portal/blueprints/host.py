@@ -29,6 +29,7 @@ from portal.labels import (
     HOSTS_OF_TYPE,
     STATION_TYPES,
     STATUSES,
+    TYPE_FUNCTIONS,
     label,
 )
 
@@ -76,10 +77,12 @@ class PremisesForm(OnceForm):
     area_sqm = IntegerField(_l("场地面积（平方米）"),
                             validators=[DataRequired(), NumberRange(min=1, max=1_000_000)])
     planned_functions = MultiCheckboxField(_l("拟开展的功能（第八条）"), choices=[])
+    type_functions = MultiCheckboxField(_l("本类型驿站的服务内容（第五条）"), choices=[])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, station_type: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.planned_functions.choices = list(FUNCTIONS.items())
+        self.type_functions.choices = list(TYPE_FUNCTIONS.get(station_type, {}).items())
 
 
 def _yuan(form: OnceForm, field: StringField) -> None:
@@ -129,8 +132,8 @@ def _editable(application: dict) -> dict:
 def dashboard():
     unit = _unit()
     applications = api().get("/applications", params={"limit": 50})
-    stations = api().get("/stations", params={"limit": 200})
-    mine = [s for s in stations["items"] if s.get("host_unit_id") == unit["id"]]
+    # Its own stations: a revoked one stays in the registry beside a new one (R16.2).
+    mine = api().get("/stations", params={"host_unit_id": unit["id"], "limit": 50})["items"]
     profiles = []
     for station in mine:
         try:
@@ -170,7 +173,8 @@ def _prefill(step: str, application: dict) -> dict[str, Any]:
     if step == "premises":
         premises = application.get("premises") or {}
         return {"address": premises.get("address"), "area_sqm": premises.get("area_sqm"),
-                "planned_functions": application.get("planned_functions") or []}
+                "planned_functions": application.get("planned_functions") or [],
+                "type_functions": application.get("type_functions") or []}
     if step == "funding":
         return {"committed_funding": application.get("committed_funding")}
     if step == "experts":
@@ -228,7 +232,8 @@ def _body(step: str, form: OnceForm, application: dict) -> dict[str, Any]:
         } for c in CONDITIONS}}
     if step == "premises":
         return {"premises": {"address": form.address.data, "area_sqm": form.area_sqm.data},
-                "planned_functions": form.planned_functions.data or []}
+                "planned_functions": form.planned_functions.data or [],
+                "type_functions": form.type_functions.data or []}
     if step == "funding":
         amount = Decimal(form.committed_funding.data.replace(",", "").strip())
         return {"committed_funding": f"{amount:.2f}"}
@@ -244,8 +249,9 @@ def edit(application_id: str, step: str):
         abort(404)
     application = _editable(_application(application_id))
     form_class = FORMS[step]
-    form = form_class() if request.method == "POST" else form_class(
-        data=_prefill(step, application))
+    extra = {"station_type": application["station_type"]} if step == "premises" else {}
+    form = form_class(**extra) if request.method == "POST" else form_class(
+        data=_prefill(step, application), **extra)
     if form.validate_on_submit():
         names = [s for s, _label in STEPS]
         following = names[names.index(step) + 1]

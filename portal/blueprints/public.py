@@ -48,8 +48,8 @@ def policy_in_force(policies: list[dict]) -> dict | None:
 
 def is_assumed(policy: dict) -> bool:
     """A version registered as an assumption (the demo's successor of the expired 2020
-    measures says so in its code and note) is labelled as one, never passed off as issued."""
-    return "ASSUMED" in f'{policy.get("code", "")} {policy.get("note", "")}'.upper()
+    measures) is labelled as one, never passed off as issued (R18.1)."""
+    return bool(policy.get("assumed"))
 
 
 @bp.get("/")

@@ -27,11 +27,11 @@ POLICIES = [
     {"code": "WH-2020", "title": "威海市高层次人才驿站管理暂行办法",
      "document": "威人组发〔2020〕10号",
      "effective_from": "2020-12-14", "effective_to": "2023-12-13", "note": "",
-     "registered_by": "migration"},
+     "registered_by": "migration", "assumed": False},
     {"code": "WH-2024-ASSUMED", "title": "威海市高层次人才驿站管理办法（假定的后续版本）",
      "document": "演示数据：假定", "effective_from": "2023-12-14", "effective_to": None,
      "note": "ASSUMED for the demo: replace it with the real successor (R18.1).",
-     "registered_by": "city-hr"},
+     "registered_by": "city-hr", "assumed": True},
 ]
 
 
