@@ -6,7 +6,7 @@ GATEWAY_PORT ?= 8000
 PORTAL_PORT ?= 8080
 export GATEWAY_PORT PORTAL_PORT
 
-.PHONY: run test lint bench-smoke bench services dead-letters
+.PHONY: run test lint bench-smoke bench services fonts dead-letters
 
 $(STAMP): pyproject.toml
 	@python=$$(deploy/local/setup.sh python) && \
@@ -18,9 +18,14 @@ $(STAMP): pyproject.toml
 services:
 	@deploy/local/setup.sh rabbitmq
 
+# The CJK font the official documents (PDF) embed.
+fonts:
+	@deploy/local/setup.sh fonts
+
 # The portal on http://127.0.0.1:$(PORTAL_PORT), every service of the city tenant and the gateway
-# on http://127.0.0.1:$(GATEWAY_PORT); Ctrl-C stops all.
-run: $(STAMP) services
+# on http://127.0.0.1:$(GATEWAY_PORT), under supervisord: a process that dies is restarted with
+# back-off while the others keep serving (deploy/local/supervise.py); Ctrl-C stops all.
+run: $(STAMP) services fonts
 	@mkdir -p var
 	@echo "Open the portal: http://127.0.0.1:$(PORTAL_PORT)/  (demo login: host-unit / Weihai-Demo-2026; more in README.md)"
 	@echo "Starting the platform: gateway on http://127.0.0.1:$(GATEWAY_PORT) (Ctrl-C stops it)"
@@ -34,7 +39,7 @@ demo: $(STAMP)
 
 # The whole suite on the real RabbitMQ with SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set.
 # The browser journeys (tests/browser) run in a pytest of their own, without eventlet's patching.
-test: $(STAMP) services
+test: $(STAMP) services fonts
 	@deploy/local/setup.sh browser
 	$(VENV)/bin/ruff check .
 	env -u TEST_DATABASE_URL $(VENV)/bin/python -m pytest
@@ -52,12 +57,15 @@ screenshots: $(STAMP) services
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-bench-smoke: $(STAMP) services
-	@for b in bench/*.py; do [ "$$(basename $$b)" = __init__.py ] && continue; \
+# Every bench/<name>.py but the package files and the helpers they share (bench/common.py).
+BENCHES = $(filter-out bench/__init__.py bench/common.py,$(wildcard bench/*.py))
+
+bench-smoke: $(STAMP) services fonts
+	@for b in $(BENCHES); do \
 	  echo "== $$b --smoke"; $(VENV)/bin/python $$b --smoke || exit 1; done
 
-bench: $(STAMP) services
-	@for b in bench/*.py; do [ "$$(basename $$b)" = __init__.py ] && continue; \
+bench: $(STAMP) services fonts
+	@for b in $(BENCHES); do \
 	  echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 # make dead-letters SERVICE=applications [REPLAY=1] [ID=message-id]

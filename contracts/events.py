@@ -149,6 +149,8 @@ class ApplicationForwarded(Schema):
     round = fields.Integer(required=True)
     conditions = fields.Dict(required=True)
     planned_functions = fields.List(fields.String(), required=True)
+    # R5.3; absent from events sent before issue 12.
+    type_functions = fields.List(fields.String(), load_default=list)
     cooperating_experts = fields.List(fields.Dict(), required=True)
     premises = fields.Dict(required=True)
     committed_funding_fen = fields.Integer(required=True)
@@ -188,6 +190,17 @@ class EvaluationCompleted(Schema):
 class StationCommended(Schema):
     cycle_id = _id
     station_id = _id
+
+
+class CommendationRecorded(Schema):
+    """R17.2 (Art 17): a 表扬 with its document number, date and reason."""
+
+    commendation_id = _id
+    station_id = _id
+    cycle_id = fields.String(required=True, allow_none=True)
+    document = fields.String(required=True)
+    commended_on = fields.Date(required=True)
+    reason = fields.String(required=True)
 
 
 class RectificationRequired(Schema):
@@ -230,6 +243,7 @@ class ReportOverdue(Schema):
 register("evaluation", "evaluation_completed", 1, EvaluationCompleted)
 register("evaluation", "report_overdue", 1, ReportOverdue)
 register("evaluation", "station_commended", 1, StationCommended)
+register("evaluation", "commendation_recorded", 1, CommendationRecorded)
 register("evaluation", "rectification_required", 1, RectificationRequired)
 register("evaluation", "rectification_failed", 1, RectificationFailed)
 register("evaluation", "demonstration_selected", 1, DemonstrationSelected)

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.engine import RowMapping
 from stdnum.cn import uscc
@@ -25,6 +24,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from contracts.rpc import applications as host_units
 from gateway import rpc
 from gateway import store as gateway_store
+from gateway.arguments import Blueprint
 from gateway.auth import Binding, current_principal, optional_auth, requires
 from gateway.limits import rate_limit
 from gateway.paging import PageQuery, page_of
@@ -42,6 +42,7 @@ from gateway.users import (
     set_active,
     set_password,
 )
+from servicekit import text
 from servicekit.errors import Conflict, InvalidInput, NotFound
 from servicekit.tenants import DISTRICTS
 
@@ -92,7 +93,8 @@ DETAILS = {"host_unit": HostUnitDetails, "enterprise": EnterpriseDetails,
 class RegistrationRequest(Schema):
     username = fields.String(required=True, validate=validate.Length(min=3, max=64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=256),
-                             metadata={"description": f"At least {MIN_PASSWORD_LENGTH} characters"})
+                             metadata={"description": f"At least {MIN_PASSWORD_LENGTH} characters",
+                                       **text.VERBATIM})
     display_name = _text(200, required=True)
     role = fields.String(required=True, validate=validate.OneOf(SELF_REGISTERED))
     district = fields.String(required=True, validate=validate.OneOf(DISTRICTS))
@@ -147,7 +149,8 @@ class UserSchema(Schema):
 
 class NewUserRequest(Schema):
     username = fields.String(required=True, validate=validate.Length(min=3, max=64))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256),
+                             metadata=text.VERBATIM)
     role = fields.String(required=True, validate=validate.OneOf(USER_ROLES))
     display_name = _text(200, load_default="")
     district = fields.String(load_default=None)
@@ -156,7 +159,8 @@ class NewUserRequest(Schema):
 
 
 class PasswordRequest(Schema):
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256),
+                             metadata=text.VERBATIM)
 
 
 class UserQuery(PageQuery):
@@ -184,7 +188,8 @@ def _details(role: str, given: dict[str, Any]) -> dict[str, Any]:
     """The organisation as the role's schema loads it; a credit code checked by its digit
     (as the applications service checks a host unit's)."""
     try:
-        details = DETAILS[role]().load(given, unknown=RAISE)
+        schema = DETAILS[role]()
+        details = schema.load(text.apply(schema, given), unknown=RAISE)
     except ValidationError as exc:
         raise _invalid_details(role, exc.messages) from None
     if "credit_code" in details:

@@ -24,8 +24,11 @@ from gateway import (
     limits,
     measures,
     rpc,
+    swagger_assets,
     tokens,
 )
+from gateway.arguments import JsonProvider
+from gateway.documents_routes import blp as documents_blp
 from gateway.evaluation import blp as evaluation_blp
 from gateway.matching import blp as matching_blp
 from gateway.store import EXTENSION as STORE
@@ -51,14 +54,17 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    # The browser loads Swagger UI's scripts from this CDN; the page itself is served locally.
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    # Swagger UI's scripts and styles come from the gateway itself (gateway.swagger_assets).
+    "OPENAPI_SWAGGER_UI_URL": swagger_assets.URL,
     # The gateway's own database (users, audit); unset: SQLite under VAR_DIR (gateway.store).
     "GATEWAY_DATABASE_URL": None,
     "MIGRATE_ON_START": True,
     # Behind N reverse proxies, the client address is the Nth from the right of
     # X-Forwarded-For; 0 trusts no such header (the peer is the client).
     "PROXY_FIX_X_FOR": 0,
+    # The monitoring system's bearer token for /metrics and /readyz's detail on the public
+    # port (gateway.health); unset: /metrics only on gunicorn's METRICS_PORT.
+    "METRICS_TOKEN": None,
     **tokens.DEFAULTS,
     **limits.DEFAULTS,
     **accounts.DEFAULTS,
@@ -84,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(DEFAULTS)
     app.config.update(config)
+    app.json = JsonProvider(app)
     app.json.ensure_ascii = False  # Chinese messages stay readable in the raw body
 
     proxies = int(app.config["PROXY_FIX_X_FOR"] or 0)
@@ -102,6 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # carries a request id, even a refused upload; the body's size and type are checked
     # before any view; after the view, the audit record is written, then the id echoed.
     health.init_app(app, config, metrics)
+    app.register_blueprint(swagger_assets.blp)
     app.before_request(_start_request)
     app.before_request(rpc.check_tenant_header)
     limits.init_app(app)
@@ -131,6 +139,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(subsidy_blp)
     api.register_blueprint(evaluation_blp)
     api.register_blueprint(applications.blp)
+    api.register_blueprint(documents_blp)
     return app
 
 

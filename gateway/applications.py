@@ -14,11 +14,11 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema
 
 from contracts.rpc import applications as contract
 from gateway import rpc
+from gateway.arguments import Blueprint
 from gateway.auth import optional_auth, requires
 from gateway.downloads import download
 from gateway.limits import accepts, rate_limit
@@ -287,6 +287,41 @@ class ReviewExperts(MethodView):
     @blp.response(200, contract.ReviewExpert(many=True))
     def get(self) -> list:
         return _call("list_review_experts")
+
+
+@blp.route("/organisations")
+class Organisations(MethodView):
+    @requires("city_hr")
+    @blp.arguments(contract.RegisterOrganisation)
+    @blp.response(201, contract.Organisation)
+    def post(self, body: dict) -> dict:
+        """R7.5: register an organisation (its parent and group) that experts work for or
+        applicants are; conflicts of interest follow it."""
+        return _call("register_organisation", contract.RegisterOrganisation().dump(body))
+
+    @requires(*STAFF, read=True)
+    @blp.response(200, contract.Organisation(many=True))
+    def get(self) -> list:
+        return _call("list_organisations")
+
+
+@blp.route("/review-experts/<expert_id>/deactivate")
+class ReviewExpertDeactivate(MethodView):
+    @requires("city_hr")
+    @blp.arguments(contract.ReviewExpertDeactivation)
+    @blp.response(200, contract.ReviewExpert)
+    def post(self, body: dict, expert_id: str) -> dict:
+        """Retire a review expert registered by mistake (never deleted, audited): no new
+        panel takes them."""
+        return _call("deactivate_review_expert", {**body, "expert_id": expert_id})
+
+
+@blp.route("/review-experts/<expert_id>/reactivate")
+class ReviewExpertReactivate(MethodView):
+    @requires("city_hr")
+    @blp.response(200, contract.ReviewExpert)
+    def post(self, expert_id: str) -> dict:
+        return _call("reactivate_review_expert", {"expert_id": expert_id})
 
 
 @blp.route("/rubric")

@@ -36,11 +36,11 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from gateway import limits
 from gateway import store as gateway_store
+from gateway.arguments import Blueprint
 from gateway.errors import Unauthorized
 from gateway.tokens import InvalidToken, Tokens
 from gateway.users import (
@@ -50,6 +50,7 @@ from gateway.users import (
     authenticate,
     normalise_username,
 )
+from servicekit import text
 from servicekit.auth import ROLE_NAMES_ZH, Principal
 from servicekit.errors import Forbidden
 
@@ -267,7 +268,8 @@ blp = Blueprint(
 class TokenRequest(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(
-        required=True, validate=validate.Length(min=1, max=256), load_only=True
+        required=True, validate=validate.Length(min=1, max=256), load_only=True,
+        metadata=text.VERBATIM,
     )
 
 

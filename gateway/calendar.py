@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from contracts.rpc.applications import DateRange, NoticeWindow, NoticeWindowRequest, Workdays
 from gateway import rpc
+from gateway.arguments import Blueprint
 from gateway.auth import optional_auth
 
 blp = Blueprint(

@@ -12,6 +12,7 @@ from flask import has_request_context, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from gateway import field_messages
 from servicekit.errors import DomainError
 
 LANGUAGES = ("en", "zh")
@@ -75,6 +76,11 @@ class NotReady(DomainError):
             f"未就绪：{names} 无应答。",
             {"unavailable": unavailable, "services": ready},
         )
+
+    @classmethod
+    def bare(cls) -> NotReady:
+        """What anyone may know: not ready (which service, and why, is the monitor's)."""
+        return cls("not_ready", "Not ready.", "未就绪。", {})
 
 
 class Unauthorized(DomainError):
@@ -151,20 +157,26 @@ class UnsupportedMediaType(DomainError):
         )
 
 
-# Status → (code, English, Chinese) for the HTTP errors Flask and flask-smorest raise.
-_HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
+# Status → (code, English, Chinese) for the HTTP errors Flask and flask-smorest raise, and the
+# ones gunicorn answers itself before the app sees the request (gateway/server_errors.py).
+HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
     400: ("bad_request", "The request is malformed.", "请求格式有误。"),
+    403: ("forbidden", "The request is forbidden.", "请求被拒绝。"),
     404: ("not_found", "There is no such resource.", "请求的资源不存在。"),
     405: ("method_not_allowed", "This method is not allowed here.", "该资源不支持此请求方法。"),
     413: ("payload_too_large", "The request body is too large.", "请求内容过大。"),
+    414: ("uri_too_long", "The request's address is too long.", "请求地址过长。"),
     415: ("unsupported_media_type", "The content type is not supported.", "不支持该内容类型。"),
+    417: ("expectation_failed", "The Expect header cannot be met.", "无法满足 Expect 请求头。"),
     429: ("rate_limited", "Too many requests; try again later.", "请求过于频繁，请稍后再试。"),
+    431: ("headers_too_large", "The request's headers are too large.", "请求头过大。"),
     # The same code and texts as servicekit.validation, so a field error reads the same
     # whether the gateway or a service caught it.
     422: ("invalid_input", "The request has invalid fields.", "请求中有无效字段。"),
     500: ("internal_error", "An unexpected error occurred.", "服务器发生意外错误。"),
+    501: ("not_implemented", "The transfer coding is not supported.", "不支持该传输编码。"),
 }
-_OTHER_HTTP_ERROR = ("http_error", "The request could not be processed.", "请求无法处理。")
+OTHER_HTTP_ERROR = ("http_error", "The request could not be processed.", "请求无法处理。")
 
 
 def _http_details(error: HTTPException) -> dict[str, Any]:
@@ -190,11 +202,12 @@ def _http_details(error: HTTPException) -> dict[str, Any]:
 
 def http_error_response(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Any werkzeug/Flask/flask-smorest HTTP error, in the gateway's shape."""
-    code, message_en, message_zh = _HTTP_ERRORS.get(error.code or 500, _OTHER_HTTP_ERROR)
+    code, message_en, message_zh = HTTP_ERRORS.get(error.code or 500, OTHER_HTTP_ERROR)
+    zh = request_language() == "zh"
     body = {
         "code": code,
-        "message": message_zh if request_language() == "zh" else message_en,
-        "details": _http_details(error),
+        "message": message_zh if zh else message_en,
+        "details": _in_language(_http_details(error), zh),
     }
     # Keep what the exception says about itself (e.g. Allow on a 405), not its HTML type.
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
@@ -206,4 +219,14 @@ def domain_error_response(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """A domain error, raised here or re-raised from a service, at its own status (and with
     the headers its status calls for: a Bearer challenge on 401, Retry-After on 429)."""
-    return error.to_dict(request_language()), error.status, getattr(error, "headers", {})
+    language = request_language()
+    body = error.to_dict(language)
+    body["details"] = _in_language(body["details"], language == "zh")
+    return body, error.status, getattr(error, "headers", {})
+
+
+def _in_language(details: Any, zh: bool) -> Any:
+    """Field messages in Chinese when Chinese is asked for (gateway.field_messages)."""
+    if zh and isinstance(details, dict) and isinstance(details.get("fields"), dict):
+        return {**details, "fields": field_messages.translate(details["fields"])}
+    return details

@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema
 
 from contracts.rpc import evaluation as contract
 from gateway import rpc
-from gateway.auth import requires
+from gateway.arguments import Blueprint
+from gateway.auth import optional_auth, requires
 from gateway.downloads import download
 from gateway.paging import PageQuery, page_of
 from servicekit import spreadsheets
@@ -54,6 +54,14 @@ class CycleQuery(contract.CyclePage):
 
 class RectificationQuery(contract.RectificationPage):
     """``?status=&station_id=`` with the page."""
+
+
+class PublicityQuery(contract.PublicityPage):
+    """``?station_id=`` with the page."""
+
+
+class DemonstrationProposal(contract.ProposeDemonstration):
+    """A proposal that names its station, and its cycle only when it chooses to (R9.4)."""
 
 
 def report_file(report: dict[str, Any], fmt: Literal["csv", "xlsx"]) -> tuple[bytes, str]:
@@ -136,6 +144,53 @@ class Reports(MethodView):
     def get(self, station_id: str) -> list[dict]:
         """Every plan and summary owed so far or submitted, with its state."""
         return _call("list_reports", {"station_id": station_id})
+
+
+@blp.route("/stations/<station_id>/commendations")
+class Commendations(MethodView):
+    @requires("city_hr")
+    @blp.arguments(_without(contract.RecordCommendation, "station_id"))
+    @blp.response(201, contract.Commendation)
+    def post(self, body: dict, station_id: str) -> dict:
+        """R17.2: record a 表扬 of the station with its document number, date and reason."""
+        return _call("record_commendation",
+                     _body(contract.RecordCommendation, body, station_id=station_id))
+
+
+@blp.route("/trainings")
+class Trainings(MethodView):
+    @requires("city_hr")
+    @blp.arguments(contract.RecordTraining)
+    @blp.response(201, contract.Training)
+    def post(self, body: dict) -> dict:
+        """R12.1: record a training of station staff and the stations whose staff attended."""
+        return _call("record_training", contract.RecordTraining().dump(body))
+
+    @requires(*STAFF, read=True)
+    @blp.arguments(PageQuery, location="query", unknown=RAISE)
+    @blp.response(200, page_of(contract.Training))
+    def get(self, query: dict) -> dict:
+        return _call("list_trainings", query)
+
+
+@blp.route("/publicity")
+class PublicityRecords(MethodView):
+    @requires("city_hr")
+    @blp.arguments(contract.RecordPublicity)
+    @blp.response(201, contract.Publicity)
+    def post(self, body: dict) -> dict:
+        """R12.1: record a typical case or news of a station the city published."""
+        return _call("record_publicity", contract.RecordPublicity().dump(body))
+
+
+@blp.route("/public/publicity")
+class PublicPublicity(MethodView):
+    @optional_auth
+    @blp.arguments(PublicityQuery, location="query", unknown=RAISE)
+    @blp.response(200, page_of(contract.Publicity))
+    def get(self, query: dict) -> dict:
+        """Typical cases and news of the stations (Art 12); no login needed."""
+        return _call("list_publicity", query)
 
 
 @blp.route("/report-deadlines")
@@ -258,7 +313,7 @@ class CycleReportXlsx(MethodView):
         return _download(cycle_id, "xlsx")
 
 
-# demonstration stations (R9.1, R9.2) ---------------------------------------------------------
+# demonstration stations (R9.1, R9.2, R9.4) -------------------------------------------------
 
 
 @blp.route("/evaluation-cycles/<cycle_id>/demonstrations")
@@ -267,8 +322,8 @@ class Demonstrations(MethodView):
     @blp.arguments(_without(contract.ProposeDemonstration, "cycle_id"))
     @blp.response(201, contract.Demonstration)
     def post(self, body: dict, cycle_id: str) -> dict:
-        """Propose an excellent station as a demonstration station with its subsidy
-        (50000.00–200000.00 yuan)."""
+        """Propose a station this cycle graded excellent or pass (its latest evaluation) as a
+        demonstration station with its subsidy (50000.00–200000.00 yuan)."""
         payload = _body(contract.ProposeDemonstration, body, cycle_id=cycle_id)
         return _call("propose_demonstration", payload)
 
@@ -277,6 +332,17 @@ class Demonstrations(MethodView):
     @blp.response(200, page_of(contract.Demonstration))
     def get(self, query: dict, cycle_id: str) -> dict:
         return _call("list_demonstrations", {**query, "cycle_id": cycle_id})
+
+
+@blp.route("/demonstrations")
+class DemonstrationProposals(MethodView):
+    @requires("city_hr")
+    @blp.arguments(DemonstrationProposal)
+    @blp.response(201, contract.Demonstration)
+    def post(self, body: dict) -> dict:
+        """R9.4: propose, at a time the departments choose, a station with a good evaluation
+        record (its latest evaluation excellent or pass) as a demonstration station."""
+        return _call("propose_demonstration", contract.ProposeDemonstration().dump(body))
 
 
 @blp.route("/demonstrations/<selection_id>/confirm")

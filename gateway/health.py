@@ -1,12 +1,18 @@
 """Liveness, readiness and Prometheus metrics of the gateway.
 
-/healthz answers without the broker (the process is up); /readyz pings every service through
-the broker; /metrics serves this process's counters. The metrics live in one process: gunicorn
-runs a single worker (see gunicorn.conf.py), so no multiprocess collector is needed.
+/healthz answers without the broker (the process is up), to anyone. /readyz pings every
+service through the broker and answers anyone only ready or not (200 or 503); which service
+failed and why, and /metrics (this process's counters: routes, statuses, RPC names), are for
+the monitoring system alone. Under gunicorn the metrics are served on an internal port
+(``METRICS_PORT``, see gunicorn.conf.py); on the public port /metrics and the detail of
+/readyz answer only ``Authorization: Bearer <METRICS_TOKEN>`` (no token configured: /metrics
+is not there). The metrics live in one process: gunicorn runs a single worker, so no
+multiprocess collector is needed.
 """
 
 from __future__ import annotations
 
+import hmac
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
+from werkzeug.exceptions import NotFound
 
 from gateway import rpc
 from gateway.errors import NotReady
@@ -100,12 +107,22 @@ def readyz() -> dict[str, Any]:
             answers[name] = future.result()
         except DomainError as exc:
             unavailable[name] = exc.details.get("reason", exc.code)
+    monitor = _is_monitor()
     if unavailable:
-        raise NotReady.of(unavailable, answers)
-    return {"status": "ready", "services": answers}
+        raise NotReady.of(unavailable, answers) if monitor else NotReady.bare()
+    return {"status": "ready", "services": answers} if monitor else {"status": "ready"}
+
+
+def _is_monitor() -> bool:
+    """The request carries the monitoring system's token (METRICS_TOKEN)."""
+    token = current_app.config.get("METRICS_TOKEN")
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
 @blp.get("/metrics")
 def metrics() -> Response:
+    if not _is_monitor():
+        raise NotFound()
     registry = current_app.extensions[METRICS].registry
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import math
 import time
 from collections.abc import Callable
@@ -164,6 +165,18 @@ def _has_body() -> bool:
     )
 
 
+def _buffer_chunked_body(limit: int) -> None:
+    """A chunked body has no Content-Length to refuse early, and werkzeug would silently cut
+    it at the limit (a 400 for broken JSON): read up to one byte past the limit, refuse more
+    with 413, and hand the rest of the request the body with its length known."""
+    body = request.environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    request.environ["wsgi.input"] = io.BytesIO(body)
+    request.environ["CONTENT_LENGTH"] = str(len(body))
+    request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+
 def _check_body() -> None:
     """Before any view: refuse a body that is too large or of a type the view does not take."""
     content_types, max_bytes = _view_limits()
@@ -173,6 +186,10 @@ def _check_body() -> None:
     # A declared oversized body is refused before any view runs, not only when one reads it.
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
+    # Only a server that ends the stream itself (gunicorn) hands a chunked body on at all.
+    if limit is not None and request.content_length is None and _has_body() \
+            and request.environ.get("wsgi.input_terminated"):
+        _buffer_chunked_body(limit)
     if request.method not in BODY_METHODS or not _has_body() or request.url_rule is None:
         return
     mimetype = request.mimetype

@@ -14,11 +14,11 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from contracts.rpc import matching as contract
 from gateway import rpc
+from gateway.arguments import Blueprint
 from gateway.auth import optional_auth, requires
 from gateway.downloads import download
 from gateway.limits import accepts
@@ -76,9 +76,65 @@ class ExpertView(MethodView):
     @blp.arguments(contract.ExpertChanges(partial=True))
     @blp.response(200, contract.TalentExpert)
     def patch(self, body: dict, expert_id: str) -> dict:
-        """Change the fields given; an expert edits only their own profile."""
+        """Change the fields given; an expert edits only their own profile, and their change
+        of an attested field (talent level, honours, station, district) becomes a change
+        request for staff (``/expert-change-requests``)."""
         return _call("update_expert", {**contract.ExpertChanges(partial=True).dump(body),
                                        "expert_id": expert_id})
+
+
+@blp.route("/experts/<expert_id>/deactivate")
+class ExpertDeactivate(MethodView):
+    @requires(*STAFF)
+    @blp.arguments(contract.ExpertDeactivationBody)
+    @blp.response(200, contract.TalentExpert)
+    def post(self, body: dict, expert_id: str) -> dict:
+        """Retire a profile created by mistake (never deleted): it leaves recommendations and
+        the enterprises' view; audited. Staff of its district or the city."""
+        return _call("deactivate_expert", {**body, "expert_id": expert_id})
+
+
+@blp.route("/experts/<expert_id>/reactivate")
+class ExpertReactivate(MethodView):
+    @requires(*STAFF)
+    @blp.response(200, contract.TalentExpert)
+    def post(self, expert_id: str) -> dict:
+        return _call("reactivate_expert", {"expert_id": expert_id})
+
+
+@blp.route("/expert-change-requests")
+class ChangeRequests(MethodView):
+    @requires(*STAFF, "expert", read=True)
+    @blp.arguments(contract.ChangeRequestQuery, location="query", unknown=RAISE)
+    @blp.response(200, page_of(contract.ExpertChangeRequestAnswer))
+    def get(self, query: dict) -> dict:
+        """Experts' own changes of attested fields (talent level, honours, station,
+        district), waiting for staff or decided."""
+        return _call("list_expert_change_requests", contract.ChangeRequestQuery().dump(query))
+
+
+def _decide(decision: str, request_id: str, body: dict) -> dict:
+    return _call("decide_expert_change_request",
+                 {**body, "change_request_id": request_id, "decision": decision})
+
+
+@blp.route("/expert-change-requests/<change_request_id>/accept")
+class ChangeRequestAccept(MethodView):
+    @requires(*STAFF)
+    @blp.arguments(contract.ChangeRequestDecisionBody)
+    @blp.response(200, contract.ExpertChangeRequestAnswer)
+    def post(self, body: dict, change_request_id: str) -> dict:
+        """Staff of the expert's district (R13.1) or the city write the changes."""
+        return _decide("accept", change_request_id, body)
+
+
+@blp.route("/expert-change-requests/<change_request_id>/reject")
+class ChangeRequestReject(MethodView):
+    @requires(*STAFF)
+    @blp.arguments(contract.ChangeRequestDecisionBody)
+    @blp.response(200, contract.ExpertChangeRequestAnswer)
+    def post(self, body: dict, change_request_id: str) -> dict:
+        return _decide("reject", change_request_id, body)
 
 
 # Demand database -------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from gateway.arguments import Blueprint
 from gateway.auth import optional_auth
 
 DATA = Path(__file__).resolve().parent / "data"

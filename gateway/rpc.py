@@ -258,8 +258,10 @@ def request_tenant() -> str:
 def call(service: str, method: str, *args: Any) -> Any:
     """``service.method(*args)`` for the current request, through the pool of the tenant
     that owns it."""
+    # The tenant first, routes or not: naming another district is refused either way.
+    tenant = request_tenant()
     routes: TenantRoutes | None = current_app.extensions.get(ROUTES)
-    pool = routes.pool(request_tenant(), service) if routes is not None else None
+    pool = routes.pool(tenant, service) if routes is not None else None
     if pool is None:
         pool = current_app.extensions[EXTENSION]
     return pool.call(service, method, args, request_context())

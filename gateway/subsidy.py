@@ -15,11 +15,11 @@ from typing import Any, Literal
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from contracts.rpc import subsidy as contract
 from gateway import rpc
+from gateway.arguments import Blueprint
 from gateway.auth import requires
 from gateway.downloads import download
 from gateway.limits import JSON, accepts

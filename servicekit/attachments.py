@@ -2,7 +2,9 @@
 
 An upload travels in an RPC as base64. It is accepted only if it decodes, is within the size
 limit, and its bytes are of an allowed type — recognised by ``filetype`` and the same as the
-type the client declared (a renamed executable is not a PDF). A file is stored once per
+type the client declared (a renamed executable is not a PDF), and it carries no program: no
+Windows (PE) or ELF executable anywhere in its bytes, and for a PDF no action that launches,
+embeds or scripts (``/Launch``, ``/EmbeddedFile``, ``/JavaScript``). A file is stored once per
 content under its SHA-256 (``root/ab/abcdef…``), written to a temporary name and renamed, so
 a crash never leaves half a file under a real name; reading checks the hash again.
 """
@@ -31,6 +33,47 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5  # attachments in one request
 # The RPC bound on one base64 text, whatever a deployment configures (10 MiB of content).
 MAX_BASE64_CHARS = 4 * (DEFAULT_MAX_BYTES // 3 + 1)
+
+
+# What a document may not carry: names of PDF actions that run or embed something.
+_PDF_ACTIVE = (b"/Launch", b"/EmbeddedFile", b"/JavaScript", b"/JS")
+_PROGRAM_ZH = {"a Windows executable": "Windows 可执行程序", "an ELF executable": "ELF 可执行程序",
+               "a PDF action": "PDF 自动执行动作"}
+
+
+def _has_pe(content: bytes) -> bool:
+    """An MZ header whose e_lfanew (at +0x3c) points at a "PE\0\0" signature."""
+    at = content.find(b"MZ")
+    while at != -1:
+        pointer = content[at + 0x3C:at + 0x40]
+        if len(pointer) == 4:
+            offset = at + int.from_bytes(pointer, "little")
+            if content[offset:offset + 4] == b"PE\0\0":
+                return True
+        at = content.find(b"MZ", at + 1)
+    return False
+
+
+def _has_elf(content: bytes) -> bool:
+    """"\x7fELF" followed by a valid class, byte order and version."""
+    at = content.find(b"\x7fELF")
+    while at != -1:
+        header = content[at + 4:at + 7]
+        if len(header) == 3 and header[0] in (1, 2) and header[1] in (1, 2) and header[2] == 1:
+            return True
+        at = content.find(b"\x7fELF", at + 1)
+    return False
+
+
+def embedded_program(content: bytes, content_type: str) -> str | None:
+    """What program ``content`` carries (appended, embedded or as a PDF action), or None."""
+    if _has_pe(content):
+        return "a Windows executable"
+    if _has_elf(content):
+        return "an ELF executable"
+    if content_type == PDF and any(name in content for name in _PDF_ACTIVE):
+        return "a PDF action"
+    return None
 
 
 @dataclass(frozen=True)
@@ -77,6 +120,14 @@ class AttachmentStore:
                 f"允许的类型：{'、'.join(self.allowed)}。",
                 {"field": field, "declared": declared, "detected": sniffed,
                  "allowed": list(self.allowed)},
+            )
+        carried = embedded_program(content, sniffed)
+        if carried:
+            raise InvalidInput(
+                "attachment.executable",
+                f"{field} carries {carried}; evidence files may not contain programs.",
+                f"{field} 含有{_PROGRAM_ZH.get(carried, carried)}，证明材料中不得包含程序。",
+                {"field": field, "found": carried},
             )
         return sniffed
 

@@ -7,6 +7,7 @@ R13.1) instead of trusting that the gateway did.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,30 @@ class Principal:
                 f"区市（{self.district}）不能处理其他区市（{district}）的事项。",
                 {"district": district},
             )
+
+
+    def require_own_filters(self, query: Mapping[str, Any], **keys: str) -> None:
+        """A list filter naming another district, organisation or expert than the
+        principal's own is a 403, not an empty page. ``keys`` maps a binding (``district``,
+        ``organisation``, ``expert``) to the query's key for it, e.g. ``expert="expert_id"``."""
+        for binding, key in keys.items():
+            if self.role not in _BOUND_BY[binding]:
+                continue
+            own, asked = getattr(self, binding), query.get(key)
+            if own and asked and asked != own:
+                raise Forbidden(
+                    f"forbidden.{binding}",
+                    f"The filter {key}={asked} names another {binding} than yours ({own}).",
+                    f"筛选条件 {key}={asked} 指向的不是您本人所属的{_BINDING_ZH[binding]}"
+                    f"（{own}）。",
+                    {"field": key, binding: asked},
+                )
+
+
+_BINDING_ZH = {"district": "区市", "organisation": "单位", "expert": "专家"}
+# The roles a binding narrows (a registered enterprise's district narrows nothing).
+_BOUND_BY = {"district": ("district_hr",), "organisation": ("host_unit", "enterprise"),
+             "expert": ("expert", "reviewer")}
 
 
 class Caller(DependencyProvider):

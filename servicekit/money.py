@@ -6,7 +6,7 @@ import re
 
 from servicekit.errors import InvalidInput
 
-_YUAN = re.compile(r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,2})?$")
+_YUAN = re.compile(r"(0|[1-9][0-9]{0,12})(\.[0-9]{1,2})?")
 
 
 def yuan_to_fen(text: object, field: str = "amount") -> int:
@@ -15,7 +15,7 @@ def yuan_to_fen(text: object, field: str = "amount") -> int:
     Refused: numbers given as JSON numbers (floats lose cents), negatives, signs, exponents,
     more than two decimals, more than 13 integer digits.
     """
-    if not isinstance(text, str) or not _YUAN.match(text):
+    if not isinstance(text, str) or not _YUAN.fullmatch(text):
         raise InvalidInput(
             "money.invalid",
             f"{field} must be a non-negative amount of yuan as a string with at most two "

@@ -1,4 +1,5 @@
-"""Loading RPC payloads: a marshmallow error becomes an InvalidInput naming each field."""
+"""Loading RPC payloads: the text policy first (servicekit.text), then the schema; a
+marshmallow error becomes an InvalidInput naming each field."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
+from servicekit import text
 from servicekit.errors import InvalidInput
 
 
 def load(schema: Schema, data: Any) -> Any:
-    """``schema.load(data)``, or InvalidInput with the field messages in ``details``."""
+    """``schema.load(data)`` of the data cleaned by the text policy, or InvalidInput with
+    the field messages in ``details``."""
     try:
-        return schema.load(data)
+        return schema.load(text.apply(schema, data))
     except ValidationError as exc:
         raise InvalidInput(
             "invalid_input",

@@ -8,10 +8,22 @@ Fields an answer always carries are ``required``: a schema check of a response c
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from contracts.events import STATION_STATUSES, STATION_TYPES
-from contracts.rpc.fields import IsoDate, IsoDateTime, ident, maybe, req
+from contracts.rpc.fields import (
+    Answer,
+    IsoDate,
+    IsoDateTime,
+    MeasureDate,
+    Yuan,
+    ident,
+    maybe,
+    req,
+)
+from contracts.rpc.subsidy import ART9_CATEGORIES
 from servicekit.paging import PageRequest
 from servicekit.tenants import DISTRICTS, TENANTS
 
@@ -20,15 +32,15 @@ from servicekit.tenants import DISTRICTS, TENANTS
 # Art 5: host categories (R5.2), with their Chinese names.
 HOST_CATEGORIES: dict[str, str] = {
     "university": "高等院校",
-    "research_institute": "科研院所",
+    "research_institute": "科研机构",
     "key_enterprise": "产业集群重点企业",
     "industrial_park": "产业园区",
     "maker_space": "众创空间",
     "incubator": "孵化器",
-    "entrepreneurship_base": "大众创业基地",
-    "maker_street": "创客街区",
+    "entrepreneurship_base": "双创基地",
+    "maker_street": "创客大街",
     "industry_association": "行业协会",
-    "tech_intermediary": "科技中介机构",
+    "tech_intermediary": "技术中介服务机构",
     "talent_apartment": "人才公寓",
     "leisure_venue": "主题休闲场所",
     "talent_service_agency": "人才服务机构",
@@ -43,13 +55,30 @@ CONDITIONS: dict[str, str] = {
 }
 # Art 8: the six functions a station plans.
 FUNCTIONS: dict[str, str] = {
-    "exchange_matchmaking": "交流对接",
-    "flexible_recruitment": "柔性引才",
-    "consulting_window": "咨询服务窗口",
-    "leisure_health": "休闲康养基地",
-    "commercialisation": "成果转化桥梁",
-    "social_space": "社交空间",
+    "exchange_matchmaking": "交流对接的纽带",
+    "flexible_recruitment": "柔性引才的平台",
+    "consulting_window": "咨询服务的阵地",
+    "leisure_health": "休闲保健的基地",
+    "commercialisation": "成果转化的桥梁",
+    "social_space": "人才联谊的空间",
 }
+
+
+# Art 5: the functions each type offers (R5.3), in the article's words; a comprehensive
+# station combines them all.
+TYPE_FUNCTIONS: dict[str, dict[str, str]] = {
+    "innovation": {"innovation_forum": "创新论坛", "academic_discussion": "学术探讨",
+                   "creative_practice": "创意实践", "technology_sharing": "技术分享"},
+    "entrepreneurship": {"entrepreneurship_training": "创业培训", "project_roadshow": "项目路演",
+                         "venture_evaluation": "创投评估", "product_promotion": "产品推介",
+                         "cooperation_negotiation": "合作洽谈"},
+    "service": {"talent_information": "人才信息发布", "policy_consulting": "政策咨询",
+                "career_consulting": "就业创业咨询", "training_exchange": "培训交流",
+                "leisure_health": "休闲保健", "temporary_lodging": "临时住宿",
+                "approval_agency": "代办各项审批手续"},
+}
+TYPE_FUNCTIONS["comprehensive"] = {k: v for functions in list(TYPE_FUNCTIONS.values())
+                                   for k, v in functions.items()}
 
 
 # request fields ------------------------------------------------------------------------------
@@ -100,6 +129,31 @@ class NoticeWindow(Schema):
 # policy versions (R18.1) --------------------------------------------------------------------
 
 
+# R18.1: what the 2020 measures fix; a successor registered without terms keeps them.
+TERMS_OF_2020: dict[str, Any] = {
+    "notice_working_days": 5,                    # Art 7(3)
+    "subsidy_min_fen": 5_000_000,                # Art 9: 50,000–200,000 CNY
+    "subsidy_max_fen": 20_000_000,
+    "evaluation_interval_years": 2,              # Art 16
+    "spending_categories": list(ART9_CATEGORIES),  # Art 9
+}
+
+
+class PolicyTerms(Answer):
+    """The thresholds a version of the measures fixes (R18.1). An Answer, so that the
+    gateway's second dump of an answer reads ``subsidy_min`` back (not its column's name)."""
+
+    notice_working_days = fields.Integer(required=True, strict=True,
+                                         validate=validate.Range(min=1, max=30))
+    subsidy_min = Yuan(required=True, attribute="subsidy_min_fen")
+    subsidy_max = Yuan(required=True, attribute="subsidy_max_fen")
+    evaluation_interval_years = fields.Integer(required=True, strict=True,
+                                               validate=validate.Range(min=1, max=10))
+    spending_categories = fields.List(
+        fields.String(validate=validate.OneOf(ART9_CATEGORIES)), required=True,
+        validate=validate.Length(min=1))
+
+
 class RegisterPolicyVersion(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=40))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -107,6 +161,10 @@ class RegisterPolicyVersion(Schema):
     effective_from = fields.Date(required=True)
     effective_to = fields.Date(load_default=None, allow_none=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+    assumed = fields.Boolean(load_default=False, metadata={
+        "description": "An assumed stand-in, not a published text (the demo's successor)"})
+    terms = fields.Nested(PolicyTerms, load_default=None, metadata={
+        "description": "Thresholds of this version; left out, those of the 2020 measures"})
 
 
 class Policy(Schema):
@@ -117,6 +175,9 @@ class Policy(Schema):
     effective_to = IsoDate(required=True, allow_none=True)
     note = req()
     registered_by = req()
+    assumed = req(fields.Boolean, metadata={
+        "description": "Assumed for the demo, not a published text: shown as such"})
+    terms = req(fields.Nested, nested=PolicyTerms)
 
 
 # host units and attachments -----------------------------------------------------------------
@@ -196,6 +257,10 @@ class ApplicationFields(Schema):
                              values=fields.Nested(Condition))
     planned_functions = fields.List(fields.String(validate=validate.OneOf(FUNCTIONS)),
                                     validate=validate.Length(max=len(FUNCTIONS)))
+    type_functions = fields.List(
+        fields.String(validate=validate.OneOf(TYPE_FUNCTIONS["comprehensive"])),
+        validate=validate.Length(max=len(TYPE_FUNCTIONS["comprehensive"])),
+        metadata={"description": "R5.3: the Art 5 functions it offers, those of its type"})
     cooperating_experts = fields.List(fields.Nested(Expert), validate=validate.Length(max=200))
     premises = fields.Nested(Premises)
     committed_funding = fields.String()  # yuan, e.g. "300000.00"
@@ -262,6 +327,7 @@ class Application(Schema):
     updated_at = IsoDateTime(required=True)
     conditions = fields.Dict()
     planned_functions = fields.List(fields.String())
+    type_functions = fields.List(fields.String())
     cooperating_experts = fields.List(fields.Dict())
     premises = fields.Dict()
     committed_funding = fields.String(metadata={"description": "yuan, two decimals"})
@@ -273,16 +339,39 @@ APPLICATION_SUMMARY = ("id", "number", "host_unit_id", "host_unit_name", "statio
                        "station_name", "district", "route", "status", "status_name", "round",
                        "score", "rank", "submitted_at", "updated_at")
 APPLICATION_DETAIL = (*APPLICATION_SUMMARY, "conditions", "planned_functions",
-                      "cooperating_experts", "premises", "committed_funding")
+                      "type_functions", "cooperating_experts", "premises", "committed_funding")
 
 
 # city review (R7.2) -------------------------------------------------------------------------
 
 
+class RegisterOrganisation(Schema):
+    """R7.5: an organisation experts work for or applicants are (a university, institute,
+    enterprise; a registered host unit names itself with host_unit_id)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    group_name = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(min=1, max=200),
+                               metadata={"description": "The group it belongs to: units of "
+                                                        "one group are in conflict"})
+    parent_id = ident(load_default=None, allow_none=True)
+    host_unit_id = ident(load_default=None, allow_none=True)
+
+
+class Organisation(Schema):
+    id = req()
+    name = req()
+    group_name = maybe()
+    parent_id = maybe()
+    host_unit_id = maybe()
+
+
 class RegisterReviewExpert(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     organisation_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    host_unit_id = fields.String(load_default=None, allow_none=True)
+    host_unit_id = ident(load_default=None, allow_none=True)
+    organisation_id = ident(load_default=None, allow_none=True, metadata={
+        "description": "R7.5: the registered organisation the expert works for"})
     field = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
@@ -291,7 +380,22 @@ class ReviewExpert(Schema):
     name = req()
     organisation_name = req()
     host_unit_id = maybe()
+    organisation_id = maybe()
     field = req()
+    active = req(fields.Boolean, metadata={"description": "False once staff deactivated it"})
+    deactivation_reason = maybe()
+
+
+class ReviewExpertDeactivation(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ReviewExpertRef(Schema):
+    expert_id = _id
+
+
+class DeactivateReviewExpert(ReviewExpertDeactivation, ReviewExpertRef):
+    pass
 
 
 class Criterion(Schema):
@@ -318,7 +422,7 @@ class FormPanel(Schema):
 
 class RecordReview(Schema):
     application_id = _id
-    inspection_date = fields.Date(required=True)
+    inspection_date = MeasureDate(required=True)
     findings = fields.String(required=True, validate=validate.Length(min=1, max=10000))
     scores = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
@@ -484,6 +588,25 @@ class NoticeEntry(Schema):
     score = fields.String(allow_none=True)
 
 
+class RankingEntry(Schema):
+    application_id = req()
+    number = req()
+    station_name = req()
+    score = req()
+    rank = fields.Integer(required=True)
+    shortlisted = fields.Boolean(required=True)
+
+
+class ShortlistDecision(Schema):
+    """R7.2: one shortlisting decision: its rule (top N, minimum score) and the ranking."""
+
+    shortlist_id = req()
+    top = fields.Integer(required=True, allow_none=True)
+    minimum_score = fields.Integer(required=True, allow_none=True)
+    decided_at = IsoDateTime(required=True)
+    ranking = fields.List(fields.Nested(RankingEntry), required=True)
+
+
 class Notice(Schema):
     """A notice; its objections for staff reading one notice."""
 
@@ -496,12 +619,18 @@ class Notice(Schema):
     status = req()
     applications = fields.List(fields.Nested(NoticeEntry), required=True)
     objections = fields.List(fields.Nested(Objection))
+    ranking = fields.List(fields.Nested(ShortlistDecision), allow_none=True, metadata={
+        "description": "R7.2: the shortlisting decisions (rule and ranking) behind the "
+                       "notice; staff only"})
 
 
 # approval (R7.4) and the registry -----------------------------------------------------------
 
 
 class ListStations(PageRequest):
+    host_unit_id = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(min=1, max=64), metadata={
+                                     "description": "Only this host unit's stations"})
     station_type = fields.String(load_default=None, allow_none=True,
                                  validate=validate.OneOf(STATION_TYPES))
     district = fields.String(load_default=None, allow_none=True,

@@ -15,6 +15,11 @@ advance_expert_service      AdvanceExpertService  ExpertService
 list_expert_services        StationPage           page of ExpertService
 set_report_deadlines        SetReportDeadlines    ReportDeadlines
 submit_report               SubmitReport          WorkReport
+record_commendation         RecordCommendation    Commendation
+record_training             RecordTraining        Training
+list_trainings              PageRequest           page of Training
+record_publicity            RecordPublicity       Publicity
+list_publicity              PublicityPage         page of Publicity
 list_reports                StationRequest        list of WorkReport
 check_deadlines             —                     DeadlineCheck
 open_cycle                  OpenCycle             OpenedCycle
@@ -47,7 +52,7 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, utils, validate, validates_schema
 
-from contracts.rpc.fields import Answer, IsoDate, IsoDateTime, Yuan, ident, maybe, req
+from contracts.rpc.fields import Answer, IsoDate, IsoDateTime, MeasureDate, Yuan, ident, maybe, req
 from servicekit.paging import PageRequest
 from servicekit.spreadsheets import Column
 
@@ -56,20 +61,20 @@ from servicekit.spreadsheets import Column
 # Art 8: the kinds of activity a station holds (exchange, recruitment, consulting, leisure and
 # health, commercialisation, social space).
 ACTIVITY_KINDS: dict[str, str] = {
-    "lecture": "讲座",
+    "lecture": "专家讲座",
     "exchange_matchmaking": "交流对接",
-    "site_visit": "考察参观",
+    "site_visit": "考察洽谈",
     "policy_consulting": "政策咨询",
     "supply_demand_consulting": "供需咨询",
     "fast_track_service": "绿色通道服务",
     "talent_recommendation": "人才推荐",
     "training": "培训",
     "roadshow": "项目路演",
-    "exchange_fair": "成果交流会",
-    "salon": "沙龙",
-    "leisure_health": "休闲康养服务",
-    "forum": "论坛",
-    "academic_discussion": "学术研讨",
+    "exchange_fair": "人才交流洽谈会",
+    "salon": "人才沙龙",
+    "leisure_health": "休闲保健服务",
+    "forum": "创新论坛",
+    "academic_discussion": "学术探讨",
     "technology_sharing": "技术分享",
     "cooperation_negotiation": "合作洽谈",
 }
@@ -79,12 +84,15 @@ EXPERT_SERVICE_KINDS: dict[str, str] = {
     "project_application": "项目申报",
     "research_grant_application": "课题申请",
     "continuing_education": "继续教育",
-    "professional_title_evaluation": "职称评审",
+    "professional_title_evaluation": "职称评聘",
     "expert_vacation": "专家休假",
-    "talent_programme_selection": "人才工程推选",
+    "talent_programme_selection": "入选人才工程",
 }
 
 REPORT_KINDS: dict[str, str] = {"plan": "年度工作计划", "summary": "年度工作总结"}
+
+# R12.1, Art 12: what the city publishes of the stations.
+PUBLICITY_KINDS: dict[str, str] = {"typical_case": "典型事迹", "news": "驿站宣传"}
 
 # Art 16: the six criteria, in the article's order.
 CRITERIA: tuple[str, ...] = (
@@ -95,16 +103,18 @@ CRITERIA: tuple[str, ...] = (
     "management",  # (5) management and operation
     "plans_and_reports",  # (6) work plans, summaries and information submitted
 )
+# R16.1: the criteria computed from the station's records.
+RECORD_BASED: tuple[str, ...] = ("events_and_talents_served", "plans_and_reports")
 CRITERIA_ZH: dict[str, str] = {
-    "development": "驿站发展及引领专家服务基层情况",
-    "industry_effect": "对周边创新创业和产业发展的带动作用",
-    "talent_team": "人才队伍建设及入选人才工程情况",
-    "events_and_talents_served": "举办交流活动次数及服务高层次人才人次",
-    "management": "管理运营情况",
-    "plans_and_reports": "工作计划、总结及信息报送情况",
+    "development": "驿站发展及引领专家服务基层工作开展情况",
+    "industry_effect": "驿站辐射带动周边地区科技创新、产业发展情况",
+    "talent_team": "驿站人才队伍建设、各级人才工程称号入选情况",
+    "events_and_talents_served": "驿站举办人才交流活动场次、服务高层次人才人次情况",
+    "management": "驿站管理运行情况",
+    "plans_and_reports": "驿站制定上报工作计划、总结和信息情况",
 }
 GRADES_ZH: dict[str, str] = {"excellent": "优秀", "pass": "合格", "fail": "不合格"}
-OUTCOMES_ZH: dict[str, str] = {"commended": "通报表扬", "passed": "通过",
+OUTCOMES_ZH: dict[str, str] = {"commended": "表扬", "passed": "通过",
                                "rectification": "限期整改"}
 
 
@@ -132,7 +142,7 @@ class RecordActivity(Schema):
     station_id = _id
     kind = fields.String(required=True, validate=validate.OneOf(tuple(ACTIVITY_KINDS)))
     title = fields.String(required=True, validate=_text)
-    held_on = fields.Date(required=True)
+    held_on = MeasureDate(required=True)
     place = fields.String(required=True, validate=_text)
     participants = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=0, max=100_000)
@@ -170,6 +180,46 @@ class SubmitReport(Schema):
     year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2020, max=2100))
     title = fields.String(required=True, validate=_text)
     content = fields.String(required=True, validate=validate.Length(min=1, max=50_000))
+
+
+class RecordCommendation(Schema):
+    """R17.2 (Art 17): a 表扬 as its document has it."""
+
+    station_id = _id
+    document = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                             metadata={"description": "Document number, e.g. 威人社字〔2026〕30号"})
+    commended_on = MeasureDate(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    cycle_id = ident(load_default=None, metadata={
+        "description": "The evaluation the commendation follows, if any"})
+
+
+class Attendee(Schema):
+    station_id = _id
+    people = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=500))
+
+
+class RecordTraining(Schema):
+    """R12.1: a training of station staff the city held (Art 12 加大驿站工作人员培训力度)."""
+
+    held_on = MeasureDate(required=True)
+    topic = fields.String(required=True, validate=_text)
+    attendees = fields.List(fields.Nested(Attendee), required=True,
+                            validate=validate.Length(min=1, max=200))
+
+
+class RecordPublicity(Schema):
+    """R12.1: a typical case or news of a station the city published (Art 12)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(PUBLICITY_KINDS)))
+    station_id = _id
+    title = fields.String(required=True, validate=_text)
+    published_on = MeasureDate(required=True)
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class PublicityPage(PageRequest):
+    station_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
 
 
 class SetReportDeadlines(Schema):
@@ -249,6 +299,13 @@ class SubmitScores(Schema):
     cycle_id = _id
     station_id = _id
     scores = fields.Nested(Scores, required=True)
+    adjustment_reasons = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(RECORD_BASED)),
+        values=fields.String(validate=validate.Length(min=1, max=2000)),
+        load_default=dict,
+        metadata={"description": "R16.1: why criterion (4) or (6) differs from the score its "
+                                 "records give (at most 10 points either way)"},
+    )
     comments = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
@@ -285,7 +342,9 @@ class Reassess(Schema):
 
 
 class ProposeDemonstration(Schema):
-    cycle_id = _id
+    cycle_id = ident(load_default=None, metadata={
+        "description": "The evaluation the selection rests on; left out, the station's latest "
+                       "(R9.4: selected at a time the departments choose)"})
     station_id = _id
     proposed_subsidy = fields.Raw(required=True)  # a yuan string, parsed by servicekit.money
     provincial = fields.Boolean(load_default=False)
@@ -397,6 +456,43 @@ class ReportDeadlines(Answer):
     summary = req(IsoDate)
 
 
+class Commendation(Answer):
+    sources: ClassVar[dict[str, str]] = {"commendation_id": "id",
+                                         "station_name": "station.name"}
+
+    commendation_id = req()
+    station_id = req()
+    station_name = req()
+    cycle_id = maybe()
+    document = req()
+    commended_on = req(IsoDate)
+    reason = req()
+    recorded_by = req()
+
+
+class Training(Answer):
+    sources: ClassVar[dict[str, str]] = {"training_id": "id"}
+
+    training_id = req()
+    held_on = req(IsoDate)
+    topic = req()
+    attendees = req(fields.List, cls_or_instance=fields.Nested(Attendee))
+    recorded_by = req()
+
+
+class Publicity(Answer):
+    sources: ClassVar[dict[str, str]] = {"publicity_id": "id", "station_name": "station.name"}
+
+    publicity_id = req()
+    kind = req(metadata={"description": "typical_case, news"})
+    kind_zh = req(Label, vocabulary=PUBLICITY_KINDS, of="kind")
+    station_id = req()
+    station_name = req()
+    title = req()
+    published_on = req(IsoDate)
+    summary = req()
+
+
 class DeadlineCheck(Answer):
     reports_overdue = req(fields.Integer)
     rectifications_failed = req(fields.Integer)
@@ -491,7 +587,8 @@ class Result(Answer):
     reviewers = maybe(fields.Integer)
     criteria = req(fields.Dict, keys=fields.String(), values=Points())
     prefill = req(fields.Dict,
-                   metadata={"description": "Criteria (4) and (6) with their sources"})
+                   metadata={"description": "Criteria (4) and (6) with their sources; "
+                                           "context: commendations since (R17.2)"})
     rectification = maybe(fields.Nested, nested=Rectification)
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
@@ -506,7 +603,7 @@ _STATION_COLUMNS = ("plaque_number", "name", "station_type", "host_unit_id", "ho
 
 class StationProfile(Answer):
     """Dumped from ``{"station": Station, "records": ..., "overdue_reports": [...],
-    "results": [...]}``."""
+    "results": [...], "commendations": [...]}``."""
 
     sources: ClassVar[dict[str, str]] = {
         "station_id": "station.id", **{name: f"station.{name}" for name in _STATION_COLUMNS}
@@ -527,6 +624,8 @@ class StationProfile(Answer):
     records = req(fields.Nested, nested=StationRecords)
     overdue_reports = req(fields.List, cls_or_instance=fields.Nested(OverdueReport))
     results = req(fields.List, cls_or_instance=fields.Nested(Result))
+    commendations = req(fields.List, cls_or_instance=fields.Nested(Commendation),
+                        metadata={"description": "R17.2: its 表扬, newest first"})
 
 
 # Answers: evaluation cycles ------------------------------------------------------------------
@@ -582,7 +681,8 @@ class CycleStation(Answer):
     district = req()
     basis_date = req(IsoDate)
     prefill = req(fields.Dict,
-                   metadata={"description": "Criteria (4) and (6) with their sources"})
+                   metadata={"description": "Criteria (4) and (6) with their sources; "
+                                           "context: commendations since (R17.2)"})
     reviewers_assigned = req(fields.Integer)
     sheets_in = req(fields.Integer)
     grade = maybe()
@@ -601,7 +701,8 @@ class AssignedReviewers(Answer):
 
 
 class Sources(fields.List):
-    """Criteria a sheet took from the station's records; none before it is scored."""
+    """A list a sheet holds once scored (criteria from the records, adjustments); empty
+    before."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return super()._serialize(value or [], attr, obj, **kwargs)
@@ -609,13 +710,27 @@ class Sources(fields.List):
 
 # A reviewer's sheet, dumped from ``{"sheet": Assignment, ...}``.
 _SHEET_PARTS = {name: f"sheet.{name}" for name in (
-    "expert_id", "scores", "from_records", "comments", "scored_at")}
+    "expert_id", "scores", "from_records", "adjustments", "comments", "scored_at")}
+
+
+class Adjustment(Schema):
+    """R16.1: a record-based criterion a reviewer moved from its computed score, and why."""
+
+    criterion = req()
+    computed = req(fields.Integer)
+    score = req(fields.Integer)
+    reason = req()
+
+
+class ReportAdjustment(Adjustment):
+    expert_id = req()
 
 
 class _Sheet(Answer):
     expert_id = req()
     scores = req(fields.Dict, keys=fields.String(), values=fields.Integer(allow_none=True))
     from_records = req(Sources, cls_or_instance=fields.String())
+    adjustments = req(Sources, cls_or_instance=fields.Nested(Adjustment))
     comments = maybe()
     scored_at = maybe(IsoDateTime)
 
@@ -683,6 +798,9 @@ class ReportRow(Answer):
     rectification_deadline = maybe(IsoDate)
     findings = maybe()
     demonstration_status = maybe()
+    adjustments = req(fields.List, cls_or_instance=fields.Nested(ReportAdjustment),
+                      metadata={"description": "R16.1: reviewers' adjustments of criteria "
+                                               "(4) and (6) from their computed scores"})
 
 
 class CycleReport(Cycle):
@@ -706,6 +824,7 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("outcome", "结果 Outcome"),
     Column("rectification_deadline", "整改期限 Rectification deadline"),
     Column("findings", "整改意见 Findings"),
+    Column("adjustments", "记录指标调整 Adjustments"),
 )
 
 
@@ -714,7 +833,10 @@ def report_lines(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     into their own columns, grade and outcome named in both languages."""
     return [{**row, **row["criteria"],
              "grade": f"{GRADES_ZH[row['grade']]} {row['grade']}",
-             "outcome": f"{OUTCOMES_ZH[row['outcome']]} {row['outcome']}"}
+             "outcome": f"{OUTCOMES_ZH[row['outcome']]} {row['outcome']}",
+             "adjustments": "; ".join(
+                 f"{a['expert_id']} {CRITERIA_ZH[a['criterion']]} {a['computed']}→{a['score']}: "
+                 f"{a['reason']}" for a in row.get("adjustments", ()))}
             for row in report["rows"]]
 
 

@@ -12,6 +12,7 @@ an already-dumped value unchanged: an ISO date string, an instant's ISO text, a 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -20,7 +21,12 @@ from marshmallow import Schema, ValidationError, fields, utils, validate
 from servicekit.errors import InvalidInput
 from servicekit.money import fen_to_yuan, yuan_to_fen
 
-__all__ = ["Answer", "Derived", "IsoDate", "IsoDateTime", "Yuan", "ident", "maybe", "req"]
+__all__ = ["Answer", "Derived", "IsoDate", "IsoDateTime", "MeasureDate", "Yuan", "ident",
+           "maybe", "req"]
+
+# The measures were issued on 2020-12-14 (Art 18): nothing they govern happened before.
+MEASURES_ISSUED = date(2020, 12, 14)
+LAST_DAY = date(2099, 12, 31)
 
 
 class IsoDate(fields.Date):
@@ -28,6 +34,18 @@ class IsoDate(fields.Date):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class MeasureDate(fields.Date):
+    """A day of something the measures govern (a spend, a payment, an activity, an
+    inspection): from 2020-12-14 to 2099-12-31. A fact's "not in the future" is the service's
+    to check, by its own clock."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Range(
+            min=MEASURES_ISSUED, max=LAST_DAY,
+            error=f"Must be a day from {MEASURES_ISSUED} to {LAST_DAY}."))
+        super().__init__(**kwargs)
 
 
 class IsoDateTime(fields.AwareDateTime):

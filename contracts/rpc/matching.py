@@ -10,6 +10,10 @@ RPC                          request               answer
 register_expert              ExpertFields          TalentExpert | MaskedTalentExpert
 update_expert                UpdateExpert          TalentExpert | MaskedTalentExpert
 get_expert                   ExpertId              TalentExpert | MaskedTalentExpert
+deactivate_expert            DeactivateExpert      TalentExpert | MaskedTalentExpert
+reactivate_expert            ExpertId              TalentExpert | MaskedTalentExpert
+list_expert_change_requests  ChangeRequestQuery    page of ExpertChangeRequestAnswer
+decide_expert_change_request DecideChangeRequest   ExpertChangeRequestAnswer
 list_experts                 ExpertQuery           page of TalentExpert | MaskedTalentExpert
 post_demand                  DemandFields          DemandAnswer
 revise_demand                ReviseDemand          DemandAnswer
@@ -47,7 +51,18 @@ from typing import Any, ClassVar
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from contracts.events import COOPERATION_MODES, DEMAND_KINDS
-from contracts.rpc.fields import Answer, Derived, IsoDate, IsoDateTime, Yuan, ident, maybe, req
+from contracts.rpc.fields import (
+    Answer,
+    Derived,
+    IsoDate,
+    IsoDateTime,
+    MeasureDate,
+    Yuan,
+    ident,
+    maybe,
+    req,
+)
+from servicekit import text
 from servicekit.paging import PageRequest
 from servicekit.spreadsheets import Column
 from servicekit.tenants import TENANTS
@@ -103,7 +118,7 @@ AVAILABILITY: dict[str, str] = {"available": "可合作", "limited": "时间有�
 # R8.1 and R8.2: the kinds and modes themselves come from the event contracts.
 KIND_NAMES: dict[str, str] = dict(zip(DEMAND_KINDS, ("人才", "技术", "项目", "资金"), strict=True))
 MODE_NAMES: dict[str, str] = dict(
-    zip(COOPERATION_MODES, ("兼职", "挂职", "项目合作", "联合研发", "技术入股"), strict=True)
+    zip(COOPERATION_MODES, ("兼职", "挂职", "项目合作", "联合开发", "技术入股"), strict=True)
 )
 # A demand's life: posted → triaged (accept into matching, send back, reject) → matching →
 # matched (a recommendation accepted) or closed; past its deadline an open demand expires.
@@ -202,18 +217,10 @@ _DISTRICT = validate.OneOf(
 _LEVEL = validate.OneOf(list(TALENT_LEVELS))
 
 
-class Text(fields.String):
-    """A string with surrounding spaces removed; blank is refused when a value is required."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if self.required and not text:
-            raise ValidationError("Must not be blank.")
-        return text
-
-
-def _text(max_length: int, required: bool = False, **kwargs: Any) -> Text:
-    return Text(required=required, validate=validate.Length(max=max_length), **kwargs)
+def _text(max_length: int, required: bool = False, **kwargs: Any) -> fields.String:
+    """Text under the platform's text policy (servicekit.text: trimmed, NFC, blank refused
+    where required; multi-line from 500 characters)."""
+    return fields.String(required=required, validate=validate.Length(max=max_length), **kwargs)
 
 
 def _list(inner: fields.Field, min_length: int = 0, **kwargs: Any) -> fields.List:
@@ -225,22 +232,22 @@ def _unique(values: list[str], field: str) -> None:
         raise ValidationError("Each value may appear once.", field)
 
 
-class Phone(Text):
+class Phone(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = normalise_phone(super()._deserialize(value, attr, data, **kwargs))
-        problem = phone_problem(text)
+        phone = normalise_phone(super()._deserialize(value, attr, data, **kwargs))
+        problem = phone_problem(phone)
         if problem:
             raise ValidationError(f"Not a valid phone number: {problem}.")
-        return text
+        return phone
 
 
-class IdNumber(Text):
+class IdNumber(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).upper()
-        problem = id_number_problem(text)
+        number = super()._deserialize(value, attr, data, **kwargs).upper()
+        problem = id_number_problem(number)
         if problem:
             raise ValidationError(f"Not a valid resident identity number: {problem}.")
-        return text
+        return number
 
 
 # Requests: the talent database ----------------------------------------------------------------
@@ -300,6 +307,34 @@ class UpdateExpert(ExpertFields):
     expert_id = ident(required=True)
 
 
+# What staff attest, not the expert (Art 11: the talent database is the stations' and the
+# districts' record): an expert's own change of these waits as a change request.
+ATTESTED_FIELDS = ("talent_level", "honours", "station_id", "district")
+CHANGE_REQUEST_STATUSES = ("pending", "accepted", "rejected")
+
+
+class ExpertDeactivationBody(Schema):
+    reason = _text(TEXT_MAX, required=True)
+
+
+class DeactivateExpert(ExpertDeactivationBody):
+    expert_id = ident(required=True)
+
+
+class ChangeRequestQuery(PageRequest):
+    status = fields.String(validate=validate.OneOf(CHANGE_REQUEST_STATUSES))
+    expert_id = ident()
+
+
+class ChangeRequestDecisionBody(Schema):
+    reason = _text(TEXT_MAX)
+
+
+class DecideChangeRequest(ChangeRequestDecisionBody):
+    change_request_id = ident(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(("accept", "reject")))
+
+
 class ExpertQuery(PageRequest):
     district = fields.String(validate=_DISTRICT)
     industry = fields.String(validate=_INDUSTRY)
@@ -321,7 +356,7 @@ class DemandFields(Schema):
     # Yuan as a decimal string ("50000.00"); servicekit.money turns it into fen.
     budget = fields.Raw(allow_none=True, load_default=None)
     modes = _list(fields.String(validate=_MODE), load_default=[])
-    deadline = fields.Date(required=True)
+    deadline = MeasureDate(required=True)
 
     @validates_schema
     def _no_repeats(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -423,7 +458,7 @@ class NotificationSettings(Schema):
     email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=254))
     webhook_url = fields.Url(allow_none=True, load_default=None, schemes={"http", "https"},
                              require_tld=False, validate=validate.Length(max=500))
-    webhook_secret = fields.String(allow_none=True, load_default=None,
+    webhook_secret = fields.String(allow_none=True, load_default=None, metadata=text.VERBATIM,
                                    validate=validate.Length(min=16, max=200))
 
     @validates_schema
@@ -546,6 +581,9 @@ class TalentExpert(Answer):
                                  "themself"})
     created_at = IsoDateTime(required=True)
     updated_at = IsoDateTime(required=True)
+    active = req(fields.Boolean, metadata={"description": "False once staff deactivated it"})
+    deactivated_at = IsoDateTime(required=True, allow_none=True)
+    deactivation_reason = maybe()
 
 
 class MaskedTalentExpert(TalentExpert):
@@ -614,6 +652,25 @@ class RecommendedExpert(Answer):
     industries = fields.List(fields.String(), required=True)
     modes = fields.List(fields.String(), required=True)
     honours = fields.List(fields.String(), required=True)
+
+
+class ExpertChangeRequestAnswer(Answer):
+    """An expert's own change of attested fields, and what staff decided."""
+
+    sources: ClassVar[dict[str, str]] = {"expert_name": "expert.name",
+                                         "district": "expert.district"}
+
+    id = req()
+    expert_id = req()
+    expert_name = req()
+    district = req(metadata={"description": "The expert's district now (whose staff decide)"})
+    changes = req(fields.Dict, metadata={"description": "Attested field → the value asked for"})
+    status = req(validate=validate.OneOf(CHANGE_REQUEST_STATUSES))
+    requested_by = req()
+    requested_at = IsoDateTime(required=True)
+    decided_by = maybe()
+    decided_at = IsoDateTime(required=True, allow_none=True)
+    reason = maybe()
 
 
 class CollaborationAnswer(Answer):

@@ -17,13 +17,25 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from contracts.events import GRANT_KINDS
-from contracts.rpc.fields import Answer, IsoDate, IsoDateTime, Yuan, ident, maybe, req
+from contracts.rpc.fields import Answer, IsoDate, IsoDateTime, MeasureDate, Yuan, ident, maybe, req
 from servicekit.attachments import MAX_BASE64_CHARS, MAX_FILES
 from servicekit.paging import PageRequest
 from servicekit.spreadsheets import Column
 from servicekit.tenants import CITY, TENANTS
 
 # vocabularies the requests are checked against -----------------------------------------------
+
+# R9.3: the uses Art 9 allows for the city's demonstration subsidy: (English, Chinese).
+ART9_CATEGORIES: dict[str, tuple[str, str]] = {
+    "infrastructure": ("station infrastructure", "驿站基础建设"),
+    "policy_consulting": ("policy consulting", "政策咨询"),
+    "social_exchange": ("social exchange", "联谊交流"),
+    "academic_discussion": ("academic discussion", "学术探讨"),
+    "creative_practice": ("creative practice", "创意实践"),
+    "technology_sharing": ("technology sharing", "技术分享"),
+    "project_roadshow": ("project roadshows", "项目路演"),
+    "cooperation_negotiation": ("cooperation negotiation", "合作洽谈"),
+}
 
 
 class GrantStatus(StrEnum):
@@ -46,7 +58,7 @@ REVIEW_DECISIONS = ("accept", "query", "disallow")
 DISTRICT_PURPOSES: dict[str, tuple[str, str]] = {
     "purchased_services": ("purchased services", "购买服务"),
     "venue_subsidy": ("venue subsidy", "场地补贴"),
-    "project_grant": ("project grant", "项目资助"),
+    "project_grant": ("project grant", "项目补助"),
 }
 
 USAGE_BY = ("station", "fund", "category")
@@ -107,6 +119,12 @@ class SetFundBudget(Schema):
     budget = Yuan(required=True)
     document = _document  # the appropriation document, e.g. 威财预〔2026〕12号
     note = _text(required=False)
+    allowed_uses = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,59}$")),
+        values=fields.String(validate=validate.Length(min=1, max=100)),
+        load_default=None, validate=validate.Length(min=1, max=50),
+        metadata={"description": "R14.1: a district fund's own allowed uses (code → name), "
+                                 "set by the district; the city fund's are Art 9's"})
 
 
 class FundRef(Schema):
@@ -147,6 +165,9 @@ class Fund(Balances):
     budget = _yuan()
     reconciles = fields.Boolean(required=True, metadata={
         "description": "budget = available + committed + disbursed"})
+    allowed_uses = req(fields.Dict, keys=fields.String(), values=fields.String(), metadata={
+        "description": "What its grants may be spent on: Art 9's categories for the city "
+                       "fund (R9.3), the district's own for a district fund (R14.1)"})
     # Only in the answer of get_fund.
     budget_changes = fields.List(fields.Nested(BudgetChange))
 
@@ -192,7 +213,7 @@ class DisburseGrant(Schema):
     grant_id = _id
     amount = Yuan(required=True)
     payment_reference = _reference  # the bank transfer's reference
-    paid_on = fields.Date(load_default=None)
+    paid_on = MeasureDate(load_default=None)
     # A retried request with the same key is answered with the first one's result.
     idempotency_key = fields.String(required=True, validate=validate.Length(min=8, max=100))
 
@@ -201,7 +222,7 @@ class SettleReceivable(Schema):
     grant_id = _id
     amount = Yuan(required=True)
     payment_reference = _reference
-    paid_on = fields.Date(load_default=None)
+    paid_on = MeasureDate(load_default=None)
 
 
 class Disbursement(Answer):
@@ -288,7 +309,7 @@ class RecordExpenditure(Schema):
     # Any text: a category outside R9.3 is refused by the rule, with its own reason.
     category = fields.String(required=True, validate=validate.Length(min=1, max=60))
     amount = Yuan(required=True)
-    spent_on = fields.Date(required=True)
+    spent_on = MeasureDate(required=True)
     description = _text()
     attachments = fields.List(
         fields.Nested(EvidenceUpload),

@@ -24,6 +24,7 @@ from typing import Any
 from nameko.standalone.rpc import ClusterRpcProxy
 from stdnum.cn import uscc
 
+from contracts.rpc.applications import TYPE_FUNCTIONS
 from servicekit.calendar import WorkingDayCalendar
 from servicekit.clock import SHANGHAI, set_clock_file
 from servicekit.errors import InvalidInput, NotFound
@@ -117,6 +118,7 @@ def load_applications(demo: Demo) -> dict[str, Any]:
         "document": "演示数据：假定", "effective_from": "2023-12-14", "effective_to": None,
         "note": "ASSUMED for the demo: the 2020 measures expired on 2023-12-13 and no successor "
                 "has been registered. Replace it with the real successor (R18.1).",
+        "assumed": True,
     })
     units = []
     for name, category, district, city_level in UNITS:
@@ -127,8 +129,18 @@ def load_applications(demo: Demo) -> dict[str, Any]:
             "contact_name": "联络员", "contact_phone": "0631-5800000",
             "address": f"{name}办公楼"}))
     demo.say(f"{len(units)} host units, one of each category of Art 5")
+    # R7.5: the organisations experts work for; 山东大学 and its 威海 marine institute (a host
+    # unit) are one group, so 山东大学's expert never reviews the institute.
+    organisations = {}
+    for _, name, _ in EXPERTS:
+        organisations[name] = city.register_organisation(
+            {"name": name, "group_name": name})["id"]
+    city.register_organisation({
+        "name": units[1]["name"], "group_name": "山东大学",
+        "parent_id": organisations["山东大学"], "host_unit_id": units[1]["id"]})
     experts = [city.register_review_expert({
-        "name": n, "organisation_name": o, "host_unit_id": None, "field": f})["id"]
+        "name": n, "organisation_name": o, "host_unit_id": None,
+        "organisation_id": organisations[o], "field": f})["id"]
         for n, o, f in EXPERTS]
 
     def draft(unit: dict) -> dict:
@@ -143,6 +155,8 @@ def load_applications(demo: Demo) -> dict[str, Any]:
                            for k in CONDITIONS},
             "planned_functions": ["exchange_matchmaking", "flexible_recruitment",
                                   "consulting_window"],
+            # R5.3: the Art 5 functions of its type.
+            "type_functions": list(TYPE_FUNCTIONS[TYPE_OF[unit["category"]]])[:3],
             "cooperating_experts": [{"name": "李海洋", "title": "教授",
                                      "organisation": "中国海洋大学"}],
             "premises": {"address": unit["address"], "area_sqm": 260},
@@ -160,10 +174,11 @@ def load_applications(demo: Demo) -> dict[str, Any]:
                 {"application_id": app["id"], "comments": "材料齐全，同意推荐。"})
         return app
 
-    def reviewed(unit: dict, total: int) -> dict:
+    def reviewed(unit: dict, total: int, panel: list[str] | None = None) -> dict:
         app = at_city(unit)
-        city.form_panel({"application_id": app["id"], "expert_ids": experts[:3]})
-        for i, expert in enumerate(experts[:3]):
+        panel = panel or experts[:3]
+        city.form_panel({"application_id": app["id"], "expert_ids": panel})
+        for i, expert in enumerate(panel):
             score = total + (i - 1) * 2
             parts = [score // 4 + (1 if k < score % 4 else 0) for k in range(4)]
             demo.app("reviewer", expert=expert).record_review({
@@ -217,8 +232,10 @@ def load_current_applications(demo: Demo, first: dict[str, Any]) -> None:
     at_city(units[9])                                                 # at the city
     reviewing = at_city(units[3])
     city.form_panel({"application_id": reviewing["id"], "expert_ids": experts[3:6]})  # review
-    second = [reviewed(units[1], 90), reviewed(units[8], 83)]
-    city.shortlist_applications({"application_ids": [a["id"] for a in second]})  # shortlisted
+    # 王新材 of 山东大学 stands aside from its own group's institute (R7.5).
+    second = [reviewed(units[1], 90, experts[2:5]), reviewed(units[8], 83)]
+    city.shortlist_applications({"application_ids": [a["id"] for a in second],  # shortlisted
+                                 "minimum_score": 70})
     _open_notice(demo, [second[0]["id"]])
     demo.clock_file.unlink(missing_ok=True)
 
@@ -259,10 +276,22 @@ def load_evaluation(demo: Demo, stations: list[dict]) -> dict[str, Any]:
     def evaluation(role: str, **binding: str) -> Any:
         return demo.as_(role, **binding).evaluation
 
-    demo.at(date(2026, 9, 28))
     for station in stations:
         _eventually(lambda s=station: evaluation("city_hr").get_station_profile(
             {"station_id": s["id"]}), "station_approved → evaluation")
+    # Plans and summaries (Art 16(6)): the excellent station files all four on time, the
+    # passing one the first two on time and the others late, the failing one none.
+    on_time = [(date(2025, 1, 15), "summary", 2024), (date(2025, 1, 15), "plan", 2025),
+               (date(2026, 1, 15), "summary", 2025), (date(2026, 1, 15), "plan", 2026)]
+    late = [*on_time[:2], (date(2026, 9, 28), "summary", 2025), (date(2026, 9, 28), "plan", 2026)]
+    for station, filed in ((excellent, on_time), (passing, late)):
+        unit = evaluation("host_unit", organisation=station["host_unit_id"])
+        for day, kind, year in filed:
+            demo.at(day)
+            unit.submit_report({"station_id": station["id"], "kind": kind, "year": year,
+                                "title": f"{year}年度工作{'计划' if kind == 'plan' else '总结'}",
+                                "content": "全年活动与服务安排。"})
+    demo.at(date(2026, 9, 28))
     kinds = ["lecture", "exchange_matchmaking", "site_visit", "roadshow", "salon", "training"]
     for station, count in ((excellent, 18), (passing, 8), (failing, 1)):
         unit = evaluation("host_unit", organisation=station["host_unit_id"])
@@ -272,10 +301,15 @@ def load_evaluation(demo: Demo, stations: list[dict]) -> dict[str, Any]:
                 "station_id": station["id"], "kind": kinds[n % len(kinds)],
                 "title": f"{station['name']} 第{n + 1}期活动", "held_on": held.isoformat(),
                 "place": "驿站活动室", "participants": 40 + n, "talents_served": 12 + n})
-        if count > 1:
-            unit.submit_report({"station_id": station["id"], "kind": "plan", "year": 2026,
-                                "title": "2026年度工作计划", "content": "全年活动与服务安排。"})
     city = evaluation("city_hr")
+    # R12.1: the city trains station staff and publishes a typical case (criterion (5) context).
+    city.record_training({"held_on": "2025-11-20", "topic": "高层次人才驿站服务规范培训",
+                          "attendees": [{"station_id": s["id"], "people": 2}
+                                        for s in stations]})
+    city.record_publicity({"kind": "typical_case", "station_id": excellent["id"],
+                           "title": "柔性引才助企攻关：驿站对接专家解决医疗器械技术难题",
+                           "published_on": "2026-05-18",
+                           "summary": "驿站组织专家与企业联合开发，促成成果转化。"})
     cycle = city.open_cycle({"name": "2026年度驿站评估", "reference_date": "2026-09-28"})
     panel = [("eval-expert-1", "ouc"), ("eval-expert-2", "sdu"), ("eval-expert-3", "hit")]
     grades = {excellent["id"]: 95, passing["id"]: 78, failing["id"]: 55}
@@ -285,12 +319,23 @@ def load_evaluation(demo: Demo, stations: list[dict]) -> dict[str, Any]:
                                              for e, a in panel]})
         for expert, _ in panel:
             points = grades[station["id"]]
+            # R16.1: criteria (4) and (6) are left to the records.
             evaluation("reviewer", expert=expert).submit_scores({
                 "cycle_id": cycle["cycle_id"], "station_id": station["id"],
                 "scores": {"development": points, "industry_effect": points,
-                           "talent_team": points, "events_and_talents_served": points,
-                           "management": points, "plans_and_reports": points},
+                           "talent_team": points, "management": points},
                 "comments": "按评估标准逐项打分。"})
+    # One reviewer's reasoned adjustment of criterion (4), shown in the report (R16.1).
+    prefill = {s["station_id"]: s["prefill"] for s in
+               city.get_cycle({"cycle_id": cycle["cycle_id"]})["stations"]}
+    computed = prefill[passing["id"]]["events_and_talents_served"]["score"]
+    evaluation("reviewer", expert=panel[0][0]).submit_scores({
+        "cycle_id": cycle["cycle_id"], "station_id": passing["id"],
+        "scores": {"development": 78, "industry_effect": 78, "talent_team": 78,
+                   "management": 78, "events_and_talents_served": computed + 5},
+        "adjustment_reasons": {"events_and_talents_served":
+                               "另有 3 场线上讲座已核实，未录入平台。"},
+        "comments": "按评估标准逐项打分。"})
     city.finalize_cycle({"cycle_id": cycle["cycle_id"], "findings": {
         failing["id"]: "活动次数偏少，须每月至少开展一次交流活动并按时报送计划总结。"}})
     selection = city.propose_demonstration({
@@ -300,6 +345,11 @@ def load_evaluation(demo: Demo, stations: list[dict]) -> dict[str, Any]:
     city.confirm_demonstration({"selection_id": selection["selection_id"]})
     evaluation("org_department").confirm_demonstration(
         {"selection_id": selection["selection_id"]})
+    # R17.2: the commendation (表扬) that follows an excellent grade is a record of its own.
+    city.record_commendation({
+        "station_id": excellent["id"], "cycle_id": cycle["cycle_id"],
+        "document": "威人社字〔2026〕30号", "commended_on": "2026-09-28",
+        "reason": "2026年度评估优秀，服务高层次人才成效突出，予以表扬。"})
     demo.say(f"2026 evaluation: {excellent['name']} excellent and a demonstration station "
              f"(150000.00 yuan proposed), {passing['name']} passed, {failing['name']} "
              "ordered to rectify within 90 days")
@@ -376,15 +426,24 @@ def load_subsidy(demo: Demo, station: dict) -> None:
     except InvalidInput as refused:
         demo.say(f"a banquet is refused as it should be (R9.3): {refused.message_en}")
     district = subsidy("district_hr", district=station["district"])
+    # R14.1: the district fund spends under the district's own allowed uses, not Art 9's.
     district.set_fund_budget({"fiscal_year": today.year, "district": station["district"],
-                              "budget": "300000.00", "document": f"高区财〔{today.year}〕3号"})
+                              "budget": "300000.00", "document": f"高区财〔{today.year}〕3号",
+                              "allowed_uses": {"venue_rent": "驿站场地租金",
+                                               "talent_activity": "人才活动购买服务"}})
     venue = district.propose_grant({"station_id": station["id"], "amount": "20000.00",
                                     "purpose": "venue_subsidy"})
     district.approve_grant({"grant_id": venue["grant_id"],
                             "document": f"高区人社〔{today.year}〕5号"})
+    district.disburse_grant({"grant_id": venue["grant_id"], "amount": "20000.00",
+                             "payment_reference": f"CCB-{today:%Y%m%d}-0002",
+                             "idempotency_key": "demo-venue-0001"})
+    unit.record_expenditure({"grant_id": venue["grant_id"], "category": "venue_rent",
+                             "amount": "8000.00", "spent_on": today.isoformat(),
+                             "description": "驿站活动场地季度租金", "attachments": evidence})
     demo.say(f"city talent fund {today.year}: 2,000,000.00 yuan; demonstration grant "
              f"150,000.00 approved for {station['name']}, 90,000.00 paid, 42,000.00 spent; "
-             "a district venue subsidy of 20,000.00")
+             "a district venue subsidy of 20,000.00, spent under the district's own uses (R14.1)")
 
 
 def _proposed_grant(city: Any, station_id: str) -> dict:

@@ -343,6 +343,28 @@ def station_records_activity(walk: Walk) -> Said:
             "count towards its biennial evaluation (R16.1)")
 
 
+def evaluation_rests_on_records(walk: Walk) -> Said:
+    """R16.1, R17.2: the 2026 grades rest on criteria (4) and (6) from the records, a
+    reviewer's adjustment is shown with its reason, and the commendation is a record."""
+    cycles = walk.call("city-hr", "GET", "/evaluation-cycles?status=finalized")["items"]
+    if not cycles:
+        raise Stop("没有已确定结果的评估周期：演示数据是否已加载？",
+                   "No finalized evaluation cycle: were the demo data loaded?")
+    report = walk.call("city-hr", "GET", f"/evaluation-cycles/{cycles[0]['cycle_id']}/report")
+    top = report["rows"][0]
+    moved = [a for row in report["rows"] for a in row["adjustments"]]
+    profile = walk.call("city-hr", "GET", f"/stations/{top['station_id']}/evaluation")
+    documents = "、".join(c["document"] for c in profile["commendations"]) or "—"
+    adjusted = (f"{moved[0]['computed']}→{moved[0]['score']}（{moved[0]['reason']}）"
+                if moved else "—")
+    return (f"评估第 1 名“{top['name']}”{top['score']} 分：工作计划总结得分 "
+            f"{top['criteria']['plans_and_reports']} 依据报送记录；专家调整 {adjusted}；"
+            f"表扬文件 {documents}",
+            f"Rank 1 {top['name']} {top['score']}: plans and summaries "
+            f"{top['criteria']['plans_and_reports']} from the records (R16.1); a reviewer's "
+            f"adjustment {adjusted}; commended by {documents} (R17.2)")
+
+
 def host_unit_spends_grant(walk: Walk) -> Said:
     grants = walk.call("host-unit", "GET", "/grants?status=approved&kind=construction")
     if not grants["items"]:
@@ -432,6 +454,7 @@ STEPS: list[Step] = [
     notice_window_cannot_pass,
     registry_of_stations,
     station_records_activity,
+    evaluation_rests_on_records,
     host_unit_spends_grant,
     city_supervises_fund,
     enterprise_posts_demand,

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from contracts.events import STATION_TYPES
-from contracts.rpc.applications import CONDITIONS, HOST_CATEGORIES
+from contracts.rpc.applications import CONDITIONS, HOST_CATEGORIES, TYPE_FUNCTIONS
 from servicekit.errors import Conflict, InvalidInput
 from servicekit.tenants import CITY, DISTRICTS
 
@@ -159,6 +159,23 @@ def check_unit_location(district: str | None, city_level: bool) -> None:
         )
 
 
+def check_type_functions(station_type: str, functions: list[str]) -> None:
+    """R5.3 (Art 5): a station offers the functions of its type; a comprehensive one any."""
+    allowed = TYPE_FUNCTIONS[station_type]
+    foreign = [f for f in functions if f not in allowed]
+    if foreign:
+        raise InvalidInput(
+            "application.function_not_of_type",
+            f"A {station_type} station does not offer {', '.join(foreign)} (Art 5, R5.3); "
+            f"it offers {', '.join(allowed)}.",
+            f"{STATION_TYPE_NAMES[station_type]}驿站不提供："
+            f"{'、'.join(TYPE_FUNCTIONS['comprehensive'][f] for f in foreign)}"
+            f"（第五条，R5.3）；可提供：{'、'.join(allowed.values())}。",
+            {"field": "type_functions", "rule": "R5.3", "values": foreign,
+             "allowed": list(allowed)},
+        )
+
+
 def check_submittable(conditions: dict[str, Any]) -> None:
     """R6.1: each of the four Art 6 conditions attested by a statement and evidence."""
     missing = [
@@ -178,9 +195,40 @@ def check_submittable(conditions: dict[str, Any]) -> None:
         )
 
 
-def check_panel(expert_ids: list[str], applicant_unit_id: str,
-                expert_units: dict[str, str | None]) -> None:
-    """R7.2: at least MIN_PANEL distinct experts, none from the applicant's own unit."""
+@dataclass(frozen=True)
+class Affiliation:
+    """Where an expert or an applicant sits among the registered organisations (R7.5): the
+    host unit it is (if any), its organisation, that organisation's parent and group."""
+
+    unit_id: str | None = None
+    organisation_id: str | None = None
+    parent_id: str | None = None
+    group: str | None = None
+
+
+def conflict_of(expert: Affiliation, applicant: Affiliation) -> str | None:
+    """R7.2, R7.5: why an expert may not review an applicant: its own unit, its parent (or
+    child) organisation, or a unit of the same group; None when there is no conflict."""
+    if expert.unit_id is not None and expert.unit_id == applicant.unit_id:
+        return "own_unit"
+    mine, theirs = expert.organisation_id, applicant.organisation_id
+    if mine is not None and theirs is not None and (
+            mine == theirs or mine == applicant.parent_id or expert.parent_id == theirs):
+        return "own_unit" if mine == theirs else "parent"
+    if expert.group is not None and expert.group == applicant.group:
+        return "same_group"
+    return None
+
+
+_CONFLICTS = {"own_unit": ("the applicant's own unit", "申请单位本单位"),
+              "parent": ("the applicant's parent or subsidiary", "申请单位的上级或下属单位"),
+              "same_group": ("a unit of the applicant's group", "与申请单位同属一个集团（系统）")}
+
+
+def check_panel(expert_ids: list[str], applicant: Affiliation,
+                experts: dict[str, Affiliation]) -> None:
+    """R7.2: at least MIN_PANEL distinct experts; R7.5: none from the applicant's own unit,
+    its parent or a unit of its group, by the registered organisations."""
     if len(set(expert_ids)) != len(expert_ids) or len(expert_ids) < MIN_PANEL:
         raise InvalidInput(
             "review.panel_size",
@@ -188,13 +236,17 @@ def check_panel(expert_ids: list[str], applicant_unit_id: str,
             f"评审专家组至少需要 {MIN_PANEL} 名不同的专家。",
             {"field": "expert_ids", "rule": "R7.2", "minimum": MIN_PANEL},
         )
-    conflicted = [e for e in expert_ids if expert_units.get(e) == applicant_unit_id]
-    if conflicted:
+    conflicts = {e: why for e in expert_ids
+                 if (why := conflict_of(experts.get(e, Affiliation()), applicant))}
+    if conflicts:
+        en = "; ".join(f"{e}: {_CONFLICTS[w][0]}" for e, w in conflicts.items())
+        zh = "；".join(f"{e}：{_CONFLICTS[w][1]}" for e, w in conflicts.items())
         raise InvalidInput(
             "review.conflict_of_interest",
-            "An expert from the applicant's own unit may not review it (R7.2).",
-            "申请单位本单位的专家不得参与评审（R7.2）。",
-            {"field": "expert_ids", "rule": "R7.2", "experts": conflicted},
+            f"These experts may not review the applicant ({en}) (R7.2, R7.5).",
+            f"以下专家须回避（{zh}）（R7.2、R7.5）。",
+            {"field": "expert_ids", "rule": "R7.5", "experts": sorted(conflicts),
+             "reasons": conflicts},
         )
 
 
@@ -252,6 +304,16 @@ def rank(scores: dict[str, Decimal], submitted: dict[str, Any]) -> list[Ranked]:
 
 def select_shortlist(ranking: list[Ranked], top: int | None,
                      minimum: Decimal | int | None) -> set[str]:
+    """R7.2 (Art 7(2) 择优): the best by score under an explicit rule, a top N or a minimum
+    score (or both); a shortlist without a rule is refused."""
+    if top is None and minimum is None:
+        raise InvalidInput(
+            "shortlist.rule_missing",
+            "A shortlist selects the best by score: give top (the best N) or minimum_score, "
+            "or both (R7.2).",
+            "入选名单须择优确定：请给出入选名额（top）或最低分数线（minimum_score），或两者（R7.2）。",
+            {"fields": ["top", "minimum_score"], "rule": "R7.2"},
+        )
     return {
         r.application_id
         for r in ranking
@@ -282,6 +344,17 @@ def version_in_force(versions: list[PolicyVersion], day: date) -> PolicyVersion:
         f"{day.isoformat()} 无有效的管理办法版本，须由管理员登记后续版本后方可作出决定（R18.1）。",
         {"date": day.isoformat(), "rule": "R18.1"},
     )
+
+
+def check_terms(terms: dict[str, Any]) -> None:
+    """R18.1: a version's subsidy range runs from its minimum up to its maximum."""
+    if terms["subsidy_min_fen"] > terms["subsidy_max_fen"]:
+        raise InvalidInput(
+            "policy.subsidy_range",
+            "The subsidy minimum is above its maximum.",
+            "补助下限高于上限。",
+            {"fields": ["terms.subsidy_min", "terms.subsidy_max"], "rule": "R18.1"},
+        )
 
 
 def check_new_version(existing: list[PolicyVersion], new: PolicyVersion) -> PolicyVersion | None:

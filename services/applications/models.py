@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -77,6 +78,20 @@ class PolicyVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     registered_by: Mapped[str] = mapped_column(String(100))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # An assumed stand-in (the demo's successor), labelled as such wherever it is shown.
+    assumed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The thresholds this version fixes (R18.1), not constants of the code.
+    notice_working_days: Mapped[int] = mapped_column(Integer)
+    subsidy_min_fen: Mapped[int] = mapped_column(BigInteger)
+    subsidy_max_fen: Mapped[int] = mapped_column(BigInteger)
+    evaluation_interval_years: Mapped[int] = mapped_column(Integer)
+    spending_categories: Mapped[list[str]] = mapped_column(JSON)
+
+    @property
+    def terms(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in (
+            "notice_working_days", "subsidy_min_fen", "subsidy_max_fen",
+            "evaluation_interval_years", "spending_categories")}
 
 
 class Sequence(Base):
@@ -140,11 +155,15 @@ class Application(Base):
     round: Mapped[int] = mapped_column(Integer, default=0)
     conditions: Mapped[dict[str, Any]] = mapped_column(JSON)
     planned_functions: Mapped[list[str]] = mapped_column(JSON)
+    # R5.3: the Art 5 functions it offers (those of its type); empty before issue 12.
+    type_functions: Mapped[list[str]] = mapped_column(JSON, nullable=True)
     cooperating_experts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     premises: Mapped[dict[str, Any]] = mapped_column(JSON)
     committed_funding_fen: Mapped[int] = mapped_column(Integer)
     score: Mapped[str | None] = mapped_column(String(10), nullable=True)  # aggregated, 2 dp
     rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The shortlisting decision that ranked it (R7.2); its notice keeps that ranking.
+    shortlist_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -191,6 +210,23 @@ class ApplicationHistory(Base):
     policy_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
+class Organisation(Base):
+    """R7.5: the organisation registry (a university, institute, enterprise, or a registered
+    host unit), with its parent and group, by which conflicts of interest are found."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Units of one group (山东大学 and 山东大学（威海）海洋研究院) share its name here.
+    group_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
+    host_unit_id: Mapped[str | None] = mapped_column(ForeignKey("host_units.id"), nullable=True,
+                                                     unique=True)
+    registered_by: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class ReviewExpert(Base):
     """The city's pool of review experts (评审专家)."""
 
@@ -202,8 +238,15 @@ class ReviewExpert(Base):
     organisation_name: Mapped[str] = mapped_column(String(200))
     # The expert's own unit when it is a registered host unit: never on that unit's panel.
     host_unit_id: Mapped[str | None] = mapped_column(ForeignKey("host_units.id"), nullable=True)
+    # R7.5: the registered organisation the expert works for.
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"),
+                                                        nullable=True)
     field: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Staff retire an expert registered by mistake: never deleted (panels keep their
+    # members), no longer put on a panel.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deactivation_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Rubric(Base):
@@ -245,6 +288,21 @@ class Review(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class Shortlist(Base):
+    """R7.2 (Art 7(2) 择优): one shortlisting decision, its rule (top N and/or a minimum
+    score) and the full ranking it was taken from."""
+
+    __tablename__ = "shortlists"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    top: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    minimum_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ranking: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    policy_version: Mapped[str] = mapped_column(String(40))
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Notice(Base):
     """A public notice of shortlisted applications (R7.3)."""
 
@@ -262,6 +320,8 @@ class Notice(Base):
     policy_version: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(100))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # R7.2: the shortlisting decisions (rule and ranking) behind the notice's applications.
+    ranking: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     items: Mapped[list[NoticeItem]] = relationship(cascade="all, delete-orphan")
     objections: Mapped[list[Objection]] = relationship(order_by="Objection.filed_at",
                                                        viewonly=True)

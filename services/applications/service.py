@@ -16,6 +16,7 @@ from services.applications.usecases import (
     handover,
     host_units,
     notices_objections,
+    organisations,
     panels_reviews,
     policies,
     stations,
@@ -146,6 +147,26 @@ class ApplicationsService(KitService):
         return panels_reviews.list_review_experts(self.context())
 
     @rpc
+    def deactivate_review_expert(self, request: dict) -> dict:
+        data = load(contract.DeactivateReviewExpert(), request)
+        return panels_reviews.set_review_expert_active(self.context(), data["expert_id"], False,
+                                                       data["reason"])
+
+    @rpc
+    def reactivate_review_expert(self, request: dict) -> dict:
+        data = load(contract.ReviewExpertRef(), request)
+        return panels_reviews.set_review_expert_active(self.context(), data["expert_id"], True)
+
+    @rpc
+    def register_organisation(self, request: dict) -> dict:
+        data = load(contract.RegisterOrganisation(), request)
+        return organisations.register_organisation(self.context(), data)
+
+    @rpc
+    def list_organisations(self) -> list[dict]:
+        return organisations.list_organisations(self.context())
+
+    @rpc
     def get_rubric(self) -> dict:
         return panels_reviews.get_rubric(self.context())
 
@@ -265,6 +286,10 @@ class ApplicationsService(KitService):
             stations.follow_evaluation(self.context(), event.payload["station_id"],
                                        "rectification_passed",
                                        f"re-assessed {event.payload['score']}")
+
+    @event_handler("evaluation", "commendation_recorded")
+    def on_commendation_recorded(self, event: Envelope) -> None:
+        stations.record_commendation(self.context(), event.payload)
 
     @event_handler("evaluation", "rectification_failed")
     def on_rectification_failed(self, event: Envelope) -> None:

@@ -16,13 +16,14 @@ from typing import Any
 from contracts.rpc.evaluation import (
     CRITERIA,
     CRITERIA_ZH,
+    RECORD_BASED,
     REPORT_KINDS,
     format_score,
 )
 from servicekit.auth import Principal
 from servicekit.errors import Conflict, Forbidden, InvalidInput
 
-PREFILLED = ("events_and_talents_served", "plans_and_reports")
+PREFILLED = RECORD_BASED
 SCORE_MIN, SCORE_MAX = 0, 100
 
 DEFAULT_WEIGHTS: dict[str, int] = {
@@ -39,6 +40,9 @@ DEFAULT_TARGETS: dict[str, int] = {"events": 20, "person_times": 200}
 DEFAULT_RECTIFICATION_DAYS = 90
 EVALUATION_INTERVAL_YEARS = 2
 TRIM_FROM = 5  # with this many scores or more, the highest and the lowest are dropped
+# R16.1: criteria (4) and (6) are computed from the records; a reviewer's judgement may move
+# them this many points at most, with a reason that the report shows.
+ADJUSTMENT_MAX = 10
 
 # R9.1: a demonstration station's construction subsidy, in fen, both ends included.
 SUBSIDY_MIN_FEN = 50_000_00
@@ -168,6 +172,14 @@ def advance_expert_service(status: str, action: str, requested_on: date, on: dat
     _not_in_future("on", on, today)
     _not_before("on", on, requested_on, "the request", "申请日期")
     return _SERVICE_TARGET[action]
+
+
+def check_record_day(field: str, day: date, station: StationRef, today: date) -> None:
+    """A city record of a station (a 表扬 R17.2, a training or publicity R12.1): the station
+    holds its title, and the day is neither ahead nor before its approval."""
+    require_takes_records(station)
+    _not_in_future(field, day, today)
+    _not_before(field, day, station.approved_on, "the station's approval", "驿站命名日期")
 
 
 # ---- plans and summaries ---------------------------------------------------------------------
@@ -391,18 +403,50 @@ def check_reviewer(expert_id: str, affiliation: str, station: StationRef) -> Non
         )
 
 
-def complete_sheet(scores: Mapping[str, int | None], prefill: Mapping[str, Any]
-                   ) -> tuple[dict[str, int], list[str]]:
-    """A reviewer's six scores, criteria (4) and (6) taken from the pre-fill when left out;
-    also which criteria came from the records."""
+def _adjustment(criterion: str, value: int, computed: int, reason: str | None
+                ) -> dict[str, Any]:
+    """R16.1: a record-based criterion scores what the records give, or differs from it by
+    at most ADJUSTMENT_MAX points with a written reason."""
+    if abs(value - computed) > ADJUSTMENT_MAX:
+        raise InvalidInput(
+            "score.record_based_beyond_adjustment",
+            f"{criterion} is computed from the station's records as {computed}; a reviewer may "
+            f"adjust it by at most {ADJUSTMENT_MAX} points, not to {value} (R16.1).",
+            f"“{CRITERIA_ZH[criterion]}”依据驿站记录计算为 {computed} 分，评审专家最多可调整 "
+            f"{ADJUSTMENT_MAX} 分，不能改为 {value} 分（R16.1）。",
+            {"field": criterion, "value": value, "computed": computed,
+             "max_adjustment": ADJUSTMENT_MAX, "rule": "R16.1"},
+        )
+    if not (reason or "").strip():
+        raise InvalidInput(
+            "score.adjustment_reason_missing",
+            f"{criterion} differs from the {computed} its records give: say why in "
+            f"adjustment_reasons (R16.1).",
+            f"“{CRITERIA_ZH[criterion]}”与依据记录计算的 {computed} 分不同，须在调整理由中说明"
+            "（R16.1）。",
+            {"field": f"adjustment_reasons.{criterion}", "computed": computed, "rule": "R16.1"},
+        )
+    return {"criterion": criterion, "computed": computed, "score": value,
+            "reason": (reason or "").strip()}
+
+
+def complete_sheet(scores: Mapping[str, int | None], prefill: Mapping[str, Any],
+                   reasons: Mapping[str, str] | None = None
+                   ) -> tuple[dict[str, int], list[str], list[dict[str, Any]]]:
+    """A reviewer's six scores, criteria (4) and (6) bound to the pre-fill computed from the
+    records (R16.1): left out, they take it; given, they may differ only by a bounded,
+    reasoned adjustment. Also which criteria came from the records and the adjustments."""
+    reasons = reasons or {}
     sheet: dict[str, int] = {}
     from_records: list[str] = []
+    adjustments: list[dict[str, Any]] = []
     missing = []
     for criterion in CRITERIA:
         value = scores.get(criterion)
-        if value is None and criterion in PREFILLED and prefill.get(criterion) is not None:
-            value = prefill[criterion]["score"]
-            from_records.append(criterion)
+        computed = (prefill[criterion]["score"]
+                    if criterion in PREFILLED and prefill.get(criterion) is not None else None)
+        if value is None and computed is not None:
+            value = computed
         if value is None:
             missing.append(criterion)
             continue
@@ -413,6 +457,10 @@ def complete_sheet(scores: Mapping[str, int | None], prefill: Mapping[str, Any]
                 f"“{CRITERIA_ZH[criterion]}”得分 {value} 超出 {SCORE_MIN}–{SCORE_MAX} 分的范围。",
                 {"field": criterion, "value": value, "min": SCORE_MIN, "max": SCORE_MAX},
             )
+        if computed is not None and value == computed:
+            from_records.append(criterion)
+        elif computed is not None:
+            adjustments.append(_adjustment(criterion, value, computed, reasons.get(criterion)))
         sheet[criterion] = value
     if missing:
         raise InvalidInput(
@@ -421,7 +469,17 @@ def complete_sheet(scores: Mapping[str, int | None], prefill: Mapping[str, Any]
             f"缺少以下指标的评分：{'、'.join(CRITERIA_ZH[c] for c in missing)}。",
             {"fields": missing},
         )
-    return sheet, from_records
+    unused = sorted(set(reasons) - {a["criterion"] for a in adjustments})
+    if unused:
+        raise InvalidInput(
+            "score.adjustment_reason_unused",
+            f"A reason is given for {', '.join(unused)}, which is not adjusted from its "
+            f"records (R16.1).",
+            "以下指标未偏离依据记录计算的分数，无需调整理由："
+            f"{'、'.join(CRITERIA_ZH[c] for c in unused)}（R16.1）。",
+            {"field": "adjustment_reasons", "criteria": unused, "rule": "R16.1"},
+        )
+    return sheet, from_records, adjustments
 
 
 def weighted_total(sheet: Mapping[str, int], weights: Mapping[str, int]) -> int:
@@ -571,17 +629,26 @@ def lapsed(status: str, deadline: date, today: date) -> bool:
 # ---- demonstration selection (R9.1, R9.2) ----------------------------------------------------
 
 
-def check_demonstration(grade_in_cycle: str | None, station: StationRef, subsidy_fen: int,
+GOOD_RECORD = ("excellent", "pass")
+
+
+def check_demonstration(latest_grade: str | None, station: StationRef, subsidy_fen: int,
                         provincial: bool, provincial_reference: str | None) -> None:
-    if grade_in_cycle != "excellent":
-        raise Conflict(
-            "demonstration.not_excellent",
-            f"Station {station.station_id} was not graded excellent in this cycle "
-            f"({grade_in_cycle or 'not evaluated'}).",
-            f"驿站（{station.station_id}）在本周期评估中未获“优秀”等次，不能遴选为示范驿站。",
-            {"station_id": station.station_id, "grade": grade_in_cycle},
-        )
+    """R9.4 (Art 9 适时): the departments select, when they choose, from stations with a good
+    evaluation record: active, and graded excellent or pass in their latest evaluation."""
     require_takes_records(station)
+    if latest_grade not in GOOD_RECORD or station.status != "active":
+        raise Conflict(
+            "demonstration.record_not_good",
+            f"Station {station.station_id} has no good evaluation record (latest grade: "
+            f"{latest_grade or 'not evaluated'}, status {station.status}); a demonstration "
+            "station is selected from active stations graded excellent or pass (R9.4).",
+            f"驿站（{station.station_id}）评估记录不佳（最近一次评估："
+            f"{latest_grade or '未评估'}，状态：{station.status}），示范驿站须从运行中且最近一次"
+            "评估为优秀或合格的驿站中遴选（R9.4）。",
+            {"station_id": station.station_id, "grade": latest_grade,
+             "status": station.status, "rule": "R9.4"},
+        )
     if not SUBSIDY_MIN_FEN <= subsidy_fen <= SUBSIDY_MAX_FEN:
         raise InvalidInput(
             "demonstration.subsidy_out_of_range",

@@ -180,6 +180,8 @@ class Assignment(Base):
     management: Mapped[int | None] = mapped_column(Integer)
     plans_and_reports: Mapped[int | None] = mapped_column(Integer)
     from_records: Mapped[list[str] | None] = mapped_column(JSON)
+    # R16.1: criteria (4)/(6) moved from their computed scores, each with its reason.
+    adjustments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     comments: Mapped[str | None] = mapped_column(Text)
     scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
@@ -210,6 +212,52 @@ class Rectification(Base):
     reassessment_comments: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     # Its answers name the station; it is in the session already when they are made.
+    station: Mapped[Station] = relationship()
+
+
+class Commendation(Base):
+    """R17.2 (Art 17): a 表扬 of a station, as its document has it."""
+
+    __tablename__ = "commendations"
+    __table_args__ = (UniqueConstraint("station_id", "document"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    cycle_id: Mapped[str | None] = mapped_column(ForeignKey("cycles.id"))
+    document: Mapped[str] = mapped_column(String(100))  # e.g. 威人社字〔2026〕30号
+    commended_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    station: Mapped[Station] = relationship()
+
+
+class Training(Base):
+    """R12.1 (Art 12): a training of station staff, with how many came from which stations."""
+
+    __tablename__ = "trainings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(200))
+    attendees: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{station_id, people}]
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Publicity(Base):
+    """R12.1 (Art 12): a typical case or news of a station the city published."""
+
+    __tablename__ = "publicity"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    published_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     station: Mapped[Station] = relationship()
 
 

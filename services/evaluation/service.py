@@ -9,10 +9,12 @@ from servicekit.base import KitService, rpc
 from servicekit.db import Database
 from servicekit.envelope import Envelope
 from servicekit.handlers import event_handler
+from servicekit.paging import PageRequest
 from servicekit.validation import load
 from services.evaluation.usecases import (
     activities,
     collaborations,
+    commendations,
     cycles,
     demonstrations,
     expert_services,
@@ -20,6 +22,7 @@ from services.evaluation.usecases import (
     reports,
     scoring,
     stations,
+    training_publicity,
 )
 
 DEADLINE_CHECK_SECONDS = 3600
@@ -93,6 +96,31 @@ class EvaluationService(KitService):
     def list_reports(self, request: dict) -> list[dict]:
         data = load(contract.StationRequest(), request)
         return reports.list_reports(self.context(), data)
+
+    @rpc
+    def record_commendation(self, request: dict) -> dict:
+        data = load(contract.RecordCommendation(), request)
+        return commendations.record_commendation(self.context(), data)
+
+    @rpc
+    def record_training(self, request: dict) -> dict:
+        data = load(contract.RecordTraining(), request)
+        return training_publicity.record_training(self.context(), data)
+
+    @rpc
+    def list_trainings(self, request: dict | None = None) -> dict:
+        data = load(PageRequest(), request or {})
+        return training_publicity.list_trainings(self.context(), data)
+
+    @rpc
+    def record_publicity(self, request: dict) -> dict:
+        data = load(contract.RecordPublicity(), request)
+        return training_publicity.record_publicity(self.context(), data)
+
+    @rpc
+    def list_publicity(self, request: dict | None = None) -> dict:
+        data = load(contract.PublicityPage(), request or {})
+        return training_publicity.list_publicity(self.context(), data)
 
     @rpc
     def check_deadlines(self) -> dict:

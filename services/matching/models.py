@@ -60,6 +60,29 @@ class Expert(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Staff retire a profile created by mistake; it is never deleted (the audit keeps who).
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    deactivation_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ExpertChangeRequest(Base):
+    """An expert's own change of attested fields (talent level, honours, station, district),
+    waiting for staff to accept or reject it."""
+
+    __tablename__ = "expert_change_requests"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expert_id: Mapped[str] = mapped_column(ForeignKey("experts.id"), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending, accepted, rejected
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    expert: Mapped[Expert] = relationship()
 
 
 class IndexRevision(Base):

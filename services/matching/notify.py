@@ -9,6 +9,11 @@ A webhook request carries:
   X-Talent-Timestamp   Unix seconds when this attempt was signed
   X-Talent-Signature   "sha256=" + hex HMAC-SHA256(secret, timestamp + "." + raw body)
 A receiver recomputes the signature over the raw body and refuses old timestamps.
+
+Where a webhook may point and how it is reached is ``webhook_targets`` (no SSRF). What a failed
+attempt records, and the enterprise sees, is said in general words (the receiver answered HTTP
+503; it could not be reached; its address is not allowed): the details of a connection (which
+error, which address) go to the log only, so that deliveries are no probe of the network.
 """
 
 from __future__ import annotations
@@ -16,16 +21,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import smtplib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
-import requests
+import urllib3
 
+from services.matching import webhook_targets
+from services.matching.webhook_targets import TargetPolicy, TargetRefused
+
+log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Talent-Signature"
 TIMESTAMP_HEADER = "X-Talent-Timestamp"
 DELIVERY_HEADER = "X-Talent-Delivery"
@@ -49,6 +59,7 @@ class DeliverySettings:
     max_retry_seconds: float = 6 * 3600.0
     max_attempts: int = 6
     batch_size: int = 20
+    targets: TargetPolicy = field(default_factory=TargetPolicy)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> DeliverySettings:
@@ -67,6 +78,7 @@ class DeliverySettings:
             ),
             max_attempts=int(config.get("DELIVERY_MAX_ATTEMPTS", defaults.max_attempts)),
             batch_size=int(config.get("DELIVERY_BATCH_SIZE", defaults.batch_size)),
+            targets=TargetPolicy.from_config(config),
         )
 
     def backoff(self, attempts: int) -> timedelta:
@@ -93,9 +105,12 @@ def send_email(settings: DeliverySettings, to: str, subject: str, text: str) -> 
                 smtp.login(settings.smtp_user, settings.smtp_password or "")
             refused = smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryFailed(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc!r}") from None
+        log.warning("email to %s failed at SMTP %s:%s: %r", to, settings.smtp_host,
+                    settings.smtp_port, exc)
+        raise DeliveryFailed("The mail server did not accept the message.") from None
     if refused:
-        raise DeliveryFailed(f"SMTP refused recipients: {refused}")
+        log.warning("SMTP refused recipients: %s", refused)
+        raise DeliveryFailed("The mail server refused the recipient.")
     return f"accepted by {settings.smtp_host}:{settings.smtp_port} as {message['Message-ID']}"
 
 
@@ -119,15 +134,18 @@ def post_webhook(
         SIGNATURE_HEADER: sign(secret, timestamp, body),
     }
     try:
-        response = requests.post(
-            url, data=body, headers=headers, timeout=settings.timeout_seconds,
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        raise DeliveryFailed(f"POST {url}: {exc.__class__.__name__}: {exc}") from None
-    if not 200 <= response.status_code < 300:
-        raise DeliveryFailed(f"POST {url}: HTTP {response.status_code}")
-    return f"HTTP {response.status_code}"
+        status = webhook_targets.post(url, settings.targets, body, headers,
+                                      settings.timeout_seconds)
+    except TargetRefused as exc:
+        log.warning("webhook %s refused: %s", url, exc)
+        raise DeliveryFailed("The webhook address is not allowed: it must be a public "
+                             "HTTPS address.") from None
+    except (OSError, urllib3.exceptions.HTTPError) as exc:
+        log.warning("webhook %s not reached: %r", url, exc)
+        raise DeliveryFailed("The webhook receiver could not be reached.") from None
+    if not 200 <= status < 300:
+        raise DeliveryFailed(f"The webhook receiver answered HTTP {status}.")
+    return f"HTTP {status}"
 
 
 def email_text(body: dict[str, Any]) -> tuple[str, str]:

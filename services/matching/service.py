@@ -91,6 +91,26 @@ class MatchingService(KitService):
         return experts.update_expert(self.ctx, expert_id, data)
 
     @rpc
+    def deactivate_expert(self, request: dict) -> dict:
+        data = load(contract.DeactivateExpert(), request)
+        return experts.set_expert_active(self.ctx, data["expert_id"], False, data["reason"])
+
+    @rpc
+    def reactivate_expert(self, request: dict) -> dict:
+        data = load(contract.ExpertId(), request)
+        return experts.set_expert_active(self.ctx, data["expert_id"], True)
+
+    @rpc
+    def list_expert_change_requests(self, request: dict) -> dict:
+        return experts.list_change_requests(self.ctx, load(contract.ChangeRequestQuery(), request))
+
+    @rpc
+    def decide_expert_change_request(self, request: dict) -> dict:
+        data = load(contract.DecideChangeRequest(), request)
+        return experts.decide_change_request(self.ctx, data["change_request_id"],
+                                             data["decision"], data.get("reason"))
+
+    @rpc
     def get_expert(self, request: dict) -> dict:
         return experts.get_expert(self.ctx, load(contract.ExpertId(), request)["expert_id"])
 

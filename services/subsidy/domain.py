@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 # The states and decisions are the RPC contract's vocabulary, defined there once.
-from contracts.rpc.subsidy import ExpenditureStatus, GrantStatus
+from contracts.rpc.subsidy import ART9_CATEGORIES, ExpenditureStatus, GrantStatus
 from servicekit.errors import Conflict, InvalidInput
 from servicekit.money import fen_to_yuan
 
@@ -51,17 +51,8 @@ ACCOUNT_NAMES_ZH = {
 CONSTRUCTION_MIN_FEN = 5_000_000
 CONSTRUCTION_MAX_FEN = 20_000_000
 
-# R9.3: the uses Art 9 allows for subsidy money.
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "infrastructure": ("station infrastructure", "驿站基础设施建设"),
-    "policy_consulting": ("policy consulting", "政策咨询"),
-    "social_exchange": ("social exchange", "联谊交流"),
-    "academic_discussion": ("academic discussion", "学术研讨"),
-    "creative_practice": ("creative practice", "创意实践"),
-    "technology_sharing": ("technology sharing", "技术共享"),
-    "project_roadshow": ("project roadshows", "项目路演"),
-    "cooperation_negotiation": ("cooperation negotiation", "合作洽谈"),
-}
+# R9.3: the uses Art 9 allows for subsidy money (the vocabulary is the contract's).
+CATEGORIES = ART9_CATEGORIES
 
 # Review decision → (states it may be taken from, resulting state).
 _REVIEWS: dict[str, tuple[tuple[ExpenditureStatus, ...], ExpenditureStatus]] = {
@@ -231,11 +222,25 @@ def check_construction_amount(amount_fen: int, field: str = "amount") -> None:
         )
 
 
-def approval_amount(kind: str, proposed_fen: int | None, requested_fen: int | None) -> int:
+def approval_amount(kind: str, proposed_fen: int | None, requested_fen: int | None,
+                    jointly_confirmed: bool = False) -> int:
     """The amount a grant is approved at: the one given with the approval, else the proposal's.
 
-    The provincial extra reward (R9.2) arrives without an amount: the approver sets it.
+    The provincial extra reward (R9.2) arrives without an amount: the approver sets it. A
+    construction subsidy of a demonstration selection commits the amount the HR bureau and the
+    organisation department confirmed jointly (R9.4): approval cannot change it.
     """
+    if jointly_confirmed and requested_fen is not None and requested_fen != proposed_fen:
+        confirmed = fen_to_yuan(proposed_fen or 0)
+        raise Conflict(
+            "grant.amount_jointly_confirmed",
+            f"This subsidy commits the {confirmed} yuan the HR bureau and the organisation "
+            "department confirmed jointly; a different amount needs a new joint confirmation "
+            "(R9.4).",
+            f"该补助按市人社局与市委组织部共同确认的 {confirmed} 元列支，审批不得更改；"
+            "如需调整金额，须重新共同确认（R9.4）。",
+            {"field": "amount", "confirmed": confirmed, "rule": "R9.4"},
+        )
     amount = requested_fen if requested_fen is not None else proposed_fen
     if amount is None:
         raise InvalidInput(
@@ -323,7 +328,7 @@ def check_tranche(grant_amount_fen: int, paid_fen: int, amount_fen: int) -> None
 
 
 def check_category(category: str) -> None:
-    """R9.3: spending only in the categories Art 9 allows."""
+    """R9.3: spending of the city's subsidy only in the categories Art 9 allows."""
     if category not in CATEGORIES:
         allowed_en = ", ".join(en for en, _ in CATEGORIES.values())
         allowed_zh = "、".join(zh for _, zh in CATEGORIES.values())
@@ -333,6 +338,23 @@ def check_category(category: str) -> None:
             f"补贴资金不得用于“{category}”，《办法》第九条仅允许用于：{allowed_zh}。",
             {"field": "category", "rule": "R9.3", "value": category,
              "allowed": list(CATEGORIES)},
+        )
+
+
+def check_district_use(category: str, allowed: Mapping[str, str] | None,
+                       district: str) -> None:
+    """R14.1 (Art 14): a district grant is spent under the district fund's own allowed uses,
+    not the Art 9 categories (those bind the city's demonstration subsidy only)."""
+    uses = allowed or {}
+    if category not in uses:
+        names = "、".join(uses.values()) or "（尚未设定）"
+        raise InvalidInput(
+            "expenditure.district_use_not_allowed",
+            f"A grant of district {district} may be spent only on the uses its district fund "
+            f"allows ({', '.join(uses) or 'none set yet'}), not on {category!r} (R14.1).",
+            f"区市（{district}）资助仅可用于该区市资金设定的用途：{names}，"
+            f"不得用于“{category}”（R14.1）。",
+            {"field": "category", "rule": "R14.1", "value": category, "allowed": list(uses)},
         )
 
 

@@ -10,6 +10,7 @@ lines, written in the same transaction as the lines (so a fund's balance is one 
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     ForeignKey,
@@ -51,6 +52,9 @@ class Fund(Base):
     fiscal_year: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # R14.1: a district fund's own allowed uses (code → name); null for the city fund, whose
+    # uses are Art 9's, and for a district fund not yet configured (nothing may be spent).
+    allowed_uses: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class BudgetChange(Base):

@@ -195,6 +195,9 @@ def start_world(container_factory: Any, service_config: dict, database_url_templ
         "DELIVERY_MAX_ATTEMPTS": 3,
         "DELIVERY_TIMEOUT_SECONDS": 5,
         "SMTP_PORT": smtp_port or free_port(),
+        # The webhook receiver of these tests is plain HTTP on loopback (webhook_targets).
+        "WEBHOOK_REQUIRE_HTTPS": False,
+        "WEBHOOK_ALLOWED_NETWORKS": ["127.0.0.1/32"],
     }
     container = container_factory(MatchingService, config)
     container.start()

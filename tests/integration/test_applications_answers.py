@@ -61,7 +61,7 @@ def test_answers_of_the_whole_recognition_conform_to_the_contract(world):
     ids = [app["id"]]
     _conforms(contract.Ranked(many=True), world.city.rank_applications({"application_ids": ids}))
     _conforms(contract.Shortlisted(many=True),
-              world.city.shortlist_applications({"application_ids": ids}))
+              world.city.shortlist_applications({"application_ids": ids, "top": 1}))
 
     world.set_time("2026-09-30 10:00")
     notice = world.city.publish_notice({"application_ids": ids})

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from servicekit.db import make_engine
-from servicekit.errors import Conflict, Forbidden, InvalidInput
+from servicekit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from servicekit.tables import audit_log, outbox
 from tests.integration.applications_world import credit_code, world_of
 
@@ -56,6 +56,28 @@ def test_wrong_host_category_for_the_type_is_refused_with_field_and_rule(world):
     assert world.unit(unit["id"]).list_applications({})["total"] == 0
 
 
+def test_functions_must_be_those_of_the_station_type(world):  # R5.3
+    """R5.3 (Art 5): an innovation station offers forums, academic discussion, creative
+    practice and technology sharing, not roadshows (the old rule took any function); a
+    comprehensive one combines all; the refusal names the rule and changes nothing."""
+    unit = world.host_unit(category="key_enterprise")
+    with pytest.raises(InvalidInput) as refused:
+        world.draft(unit, type_functions=["technology_sharing", "project_roadshow"])
+    assert (refused.value.code, refused.value.details["rule"]) == (
+        "application.function_not_of_type", "R5.3")
+    assert refused.value.details["values"] == ["project_roadshow"]
+    assert world.unit(unit["id"]).list_applications({})["total"] == 0
+    app = world.draft(unit, type_functions=["technology_sharing", "academic_discussion"])
+    assert app["type_functions"] == ["technology_sharing", "academic_discussion"]
+    with pytest.raises(InvalidInput):  # not an Art 5 function at all
+        world.unit(unit["id"]).update_application({"application_id": app["id"],
+                                                    "type_functions": ["banquets"]})
+    agency = world.host_unit(category="talent_service_agency", name="综合人才服务中心")
+    combined = world.draft(agency, station_type="comprehensive",
+                           type_functions=["project_roadshow", "temporary_lodging"])
+    assert combined["type_functions"] == ["project_roadshow", "temporary_lodging"]
+
+
 def test_incomplete_conditions_cannot_be_submitted(world):  # R6.1
     unit = world.host_unit()
     conditions = world.complete_conditions(unit["id"])
@@ -67,7 +89,7 @@ def test_incomplete_conditions_cannot_be_submitted(world):  # R6.1
     assert world.unit(unit["id"]).get_application(app["id"])["status"] == "draft"
 
 
-def test_evidence_must_be_an_uploaded_attachment_of_the_allowed_types(world):
+def test_evidence_must_be_an_uploaded_attachment_of_the_allowed_types(world):  # R6.1
     unit = world.host_unit()
     with pytest.raises(InvalidInput) as refused:
         world.unit(unit["id"]).upload_attachment({
@@ -83,7 +105,7 @@ def test_evidence_must_be_an_uploaded_attachment_of_the_allowed_types(world):
 
 def test_district_routes_return_resubmit_and_recommend_with_every_round_kept(
     world, database_url_template
-):  # R7.1
+):  # R7.1 R13.1
     world.register_successor_policy()
     unit = world.host_unit()
     app = world.draft(unit)
@@ -141,7 +163,41 @@ def test_decision_without_a_policy_version_in_force_is_refused(world):  # R18.1
         world.district("371002").recommend_application({"application_id": app["id"],
                                                          "comments": "推荐"})
     assert refused.value.code == "policy.none_in_force"
+    assert "administrator must register the successor" in refused.value.message_en
+    assert "须由管理员登记后续版本" in refused.value.message_zh
     assert world.city.get_application(app["id"])["status"] == "submitted"
+
+
+def test_a_version_fixes_its_thresholds_and_an_assumed_one_says_so(world):  # R18.1
+    """R18.1: the notice length (and the subsidy range, evaluation interval and spending
+    categories) are properties of the version in force, not constants; an assumed version
+    says so."""
+    [measures_2020] = world.city.list_policy_versions()
+    assert (measures_2020["assumed"], measures_2020["terms"]) == (False, {
+        "notice_working_days": 5, "subsidy_min": "50000.00", "subsidy_max": "200000.00",
+        "evaluation_interval_years": 2, "spending_categories": [
+            "infrastructure", "policy_consulting", "social_exchange", "academic_discussion",
+            "creative_practice", "technology_sharing", "project_roadshow",
+            "cooperation_negotiation"]})
+    successor = {"code": "WH-2024-ASSUMED", "title": "假定的后续办法", "document": "假定",
+                 "effective_from": "2023-12-14", "effective_to": None, "assumed": True,
+                 "terms": {**measures_2020["terms"], "notice_working_days": 7}}
+    with pytest.raises(InvalidInput) as inverted:
+        world.city.register_policy_version({**successor, "terms": {
+            **successor["terms"], "subsidy_min": "200000.01"}})
+    assert inverted.value.code == "policy.subsidy_range"
+    assert len(world.city.list_policy_versions()) == 1
+    registered = world.city.register_policy_version(successor)
+    assert (registered["assumed"], registered["terms"]["notice_working_days"]) == (True, 7)
+
+    experts = world.review_experts(3)
+    app = world.reviewed(world.host_unit(), [80, 80, 80], experts)
+    world.city.shortlist_applications({"application_ids": [app["id"]], "top": 1})
+    world.set_time("2026-09-30 10:00")
+    notice = world.city.publish_notice({"application_ids": [app["id"]]})
+    # Seven working days from Wed 30 Sep 2026 across the National Day holiday: 30 Sep, then
+    # 8, 9, 10 (a make-up Saturday), 12, 13 and 14 October; the 2020 measures' five end on 12.
+    assert (notice["opens_on"], notice["closes_on"]) == ("2026-09-30", "2026-10-14")
 
 
 def test_from_review_to_notice_objection_and_approval_with_a_plaque(
@@ -159,6 +215,12 @@ def test_from_review_to_notice_objection_and_approval_with_a_plaque(
     assert [(r["application_id"], r["score"], r["rank"]) for r in ranking] == [
         (ids[1], "90.00", 1), (ids[0], "80.00", 2), (ids[2], "60.00", 3)]
 
+    # R7.2 (择优): a shortlist without a rule (top N or minimum score) is refused.
+    with pytest.raises(InvalidInput) as no_rule:
+        world.city.shortlist_applications({"application_ids": ids})
+    assert (no_rule.value.code, no_rule.value.details["rule"]) == (
+        "shortlist.rule_missing", "R7.2")
+    assert world.city.get_application(ids[2])["status"] == "under_review"
     result = world.city.shortlist_applications({"application_ids": ids, "top": 2})
     assert {r["application_id"] for r in result if r["shortlisted"]} == {ids[0], ids[1]}
     assert world.city.get_application(ids[2])["status"] == "not_selected"
@@ -166,9 +228,17 @@ def test_from_review_to_notice_objection_and_approval_with_a_plaque(
     world.set_time("2026-09-30 10:00")
     notice = world.city.publish_notice({"application_ids": [ids[0], ids[1]]})
     assert (notice["opens_on"], notice["closes_on"]) == ("2026-09-30", "2026-10-12")
+    # R7.2: the notice keeps the rule and the whole ranking the shortlist was taken from.
+    [decision] = notice["ranking"]
+    assert (decision["top"], decision["minimum_score"]) == (2, None)
+    assert [(r["application_id"], r["score"], r["rank"], r["shortlisted"])
+            for r in decision["ranking"]] == [
+        (ids[1], "90.00", 1, True), (ids[0], "80.00", 2, True), (ids[2], "60.00", 3, False)]
+    assert world.city.get_notice(notice["id"])["ranking"] == notice["ranking"]
     public = world.public.list_notices(True)
     assert [n["id"] for n in public] == [notice["id"]]
     assert "score" not in public[0]["applications"][0]
+    assert "ranking" not in public[0]
 
     objection = world.public.file_objection({
         "notice_id": notice["id"], "application_id": ids[0],
@@ -220,7 +290,7 @@ def test_objection_before_publication_day_is_refused(world):  # R7.3
     world.register_successor_policy()
     experts = world.review_experts(3)
     app = world.reviewed(world.host_unit(), [80, 80, 80], experts)
-    world.city.shortlist_applications({"application_ids": [app["id"]]})
+    world.city.shortlist_applications({"application_ids": [app["id"]], "top": 1})
     world.set_time("2026-10-01 09:00")  # a holiday: the window opens on 8 October
     notice = world.city.publish_notice({"application_ids": [app["id"]]})
     assert notice["opens_on"] == "2026-10-08"
@@ -245,7 +315,9 @@ def test_state_changes_are_audited_with_actor_role_and_before_after(
     assert (row.before, row.after["status"]) == ({"status": "draft"}, "submitted")
 
 
-def test_city_rejects_at_its_stage_and_other_roles_may_not_decide(world, database_url_template):
+def test_city_rejects_at_its_stage_and_other_roles_may_not_decide(
+    world, database_url_template
+):  # R7.1
     world.register_successor_policy()
     unit = world.host_unit(category="university", district="371002", name="某学院")
     app = world.draft(unit)
@@ -262,7 +334,7 @@ def test_city_rejects_at_its_stage_and_other_roles_may_not_decide(world, databas
         "decided_by": "city", "comments": "不符合第六条第三项"}) in _events(database_url_template)
 
 
-def test_concurrent_first_numbers_of_a_year_are_distinct(world):
+def test_concurrent_first_numbers_of_a_year_are_distinct(world):  # R7.4
     units = [world.host_unit(name=f"并发单位{i}") for i in range(6)]
     proxies = [world.unit(u["id"]) for u in units]  # opened before the race
     pool = eventlet.GreenPool()
@@ -270,3 +342,44 @@ def test_concurrent_first_numbers_of_a_year_are_distinct(world):
         "host_unit_id": pair[0]["id"], "station_type": "innovation",
         "station_name": f"{pair[0]['name']}驿站"})["number"], zip(units, proxies, strict=True)))
     assert sorted(numbers) == [f"WHRCYZ-2026-{i:04d}" for i in range(1, 7)]
+
+
+def test_panel_conflicts_follow_the_organisation_registry(world):  # R7.2
+    """R7.5 (Art 7(2), Art 16): an expert of the applicant's parent or of a unit of its group,
+    by the registered organisations, may not review it; the old check saw only an expert
+    registered with the applicant's own host unit."""
+    world.register_successor_policy()
+    institute = world.host_unit(category="research_institute", name="山东大学（威海）海洋研究院")
+    university = world.city.register_organisation(
+        {"name": "山东大学", "group_name": "山东大学"})
+    world.city.register_organisation({
+        "name": "山东大学（威海）海洋研究院", "group_name": "山东大学",
+        "parent_id": university["id"], "host_unit_id": institute["id"]})
+    sibling = world.city.register_organisation({
+        "name": "山东大学（威海）", "group_name": "山东大学", "parent_id": university["id"]})
+    ouc = world.city.register_organisation({"name": "中国海洋大学", "group_name": "中国海洋大学"})
+    with pytest.raises(Conflict) as twice:
+        world.city.register_organisation({"name": "中国海洋大学"})
+    assert twice.value.code == "organisation.duplicate"
+    with pytest.raises(NotFound):
+        world.city.register_organisation({"name": "某研究所", "parent_id": "nope"})
+    with pytest.raises(Forbidden):
+        world.district("371002").register_organisation({"name": "某研究所"})
+
+    def expert(name: str, organisation: dict) -> str:
+        return world.city.register_review_expert({
+            "name": name, "organisation_name": organisation["name"], "host_unit_id": None,
+            "organisation_id": organisation["id"], "field": "海洋工程"})["id"]
+
+    from_parent, from_sibling = expert("王教授", university), expert("李教授", sibling)
+    outsiders = [expert(f"海大专家{i}", ouc) for i in range(3)]
+    app = world.submitted_at_city(institute)
+    with pytest.raises(InvalidInput) as refused:
+        world.city.form_panel({"application_id": app["id"],
+                               "expert_ids": [from_parent, from_sibling, outsiders[0]]})
+    assert refused.value.code == "review.conflict_of_interest"
+    assert refused.value.details["reasons"] == {from_parent: "parent",
+                                                from_sibling: "same_group"}
+    assert world.city.get_application(app["id"])["status"] == "at_city"
+    formed = world.city.form_panel({"application_id": app["id"], "expert_ids": outsiders})
+    assert sorted(formed["panel"]) == sorted(outsiders)

@@ -237,7 +237,8 @@ def _publish(amqp_uri: str, envelope: dict, service: str) -> None:
                                 delivery_mode=2, message_id=envelope["id"])
 
 
-def test_a_district_cannot_approve_a_station_or_speak_for_another(tenants: Tenants) -> None:
+def test_a_district_cannot_approve_a_station_or_speak_for_another(
+        tenants: Tenants) -> None:  # R7.4
     district_uri = tenants.configs[HUANCUI]["AMQP_URI"]
     # The producer side: a district instance may not even write it to its outbox.
     with pytest.raises(ValueError, match="published by the city only"):

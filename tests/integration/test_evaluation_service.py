@@ -325,12 +325,28 @@ def test_plans_and_summaries_fall_overdue_and_show_on_the_station(world: World) 
                                          "summary_due_on": "2026-02-28"})
 
 
+def test_the_profile_shows_overdue_reports_before_the_deadline_check_runs(
+        world: World) -> None:
+    """R16.1, Art 15, 16(6): a plan or summary past due shows on the station's profile at once
+    (it stayed empty until the hourly check had run); the check then dates it."""
+    world.approved(("s1", "unit-a", HUANCUI, "2024-03-01"))
+    world.at("2025-02-03 09:00")
+    profile = world.district(HUANCUI).get_station_profile({"station_id": "s1"})
+    assert profile["overdue_reports"] == [
+        {"kind": "summary", "year": 2024, "due_on": "2025-01-31", "overdue_since": None},
+        {"kind": "plan", "year": 2025, "due_on": "2025-01-31", "overdue_since": None}]
+    world.city.check_deadlines()
+    dated = world.city.get_station_profile({"station_id": "s1"})["overdue_reports"]
+    assert {r["overdue_since"] for r in dated} == {"2025-02-03"}
+
+
 # ---- a cycle from opening to outcomes --------------------------------------------------------
 
 
 def _open_three_station_cycle(world: World) -> dict:
     """s-top (unit-a, Huancui), s-mid (unit-b, Huancui), s-low (unit-c, Wendeng) approved
-    in 2024, s-new approved in 2025 (not due); records for s-top."""
+    in 2024, s-new approved in 2025 (not due); twenty events for s-top and s-mid, reports for
+    s-top."""
     world.approved(("s-top", "unit-a", HUANCUI, "2024-03-01"),
                    ("s-mid", "unit-b", HUANCUI, "2024-04-01"),
                    ("s-low", "unit-c", WENDENG, "2024-05-01"),
@@ -344,9 +360,13 @@ def _open_three_station_cycle(world: World) -> dict:
     world.unit("unit-a").submit_report({"station_id": "s-top", "kind": "summary", "year": 2025,
                                         "title": "Summary", "content": "x"})
     for month in range(1, 11):
-        world.unit("unit-a").record_activity(
-            _activity("s-top", held_on=f"2025-{month:02d}-10", participants=30,
-                      talents_served=10))
+        for day in (10, 20):
+            world.unit("unit-a").record_activity(
+                _activity("s-top", held_on=f"2025-{month:02d}-{day}", participants=30,
+                          talents_served=10))
+            world.unit("unit-b").record_activity(
+                _activity("s-mid", held_on=f"2025-{month:02d}-{day}", participants=30,
+                          talents_served=10))
     world.at("2026-06-30 09:00")
     return world.city.open_cycle({"name": "2026 evaluation", "reference_date": "2026-06-30"})
 
@@ -360,10 +380,10 @@ def test_a_cycle_takes_the_due_stations_with_criteria_4_and_6_prefilled(world: W
     by_station = {s["station_id"]: s for s in detail["stations"]}
     assert set(by_station) == {"s-top", "s-mid", "s-low"}  # s-new is not two years old
     events = by_station["s-top"]["prefill"]["events_and_talents_served"]
-    # 10 of 20 events, 100 of 200 person-times: half marks.
-    assert events["score"] == 50
-    assert events["sources"]["activities"] == 10
-    assert events["sources"]["person_times"] == 100
+    # 20 of 20 events, 200 of 200 person-times: full marks.
+    assert events["score"] == 100
+    assert events["sources"]["activities"] == 20
+    assert events["sources"]["person_times"] == 200
     assert events["sources"]["window"] == {"from": "2024-03-01", "to": "2026-06-30"}
     reports = by_station["s-top"]["prefill"]["plans_and_reports"]
     # Due in the window: summary 2024 (late), plan 2025 (on time), summary 2025, plan 2026
@@ -398,13 +418,20 @@ def _score_all(world: World, cycle_id: str) -> None:
                            "reviewers": [{"expert_id": "e2", "affiliation": "uni-2"}]})
     for expert, value in (("e1", 95), ("e2", 94), ("e3", 96), ("e4", 95), ("e5", 40)):
         world.reviewer(expert).submit_scores({
-            "cycle_id": cycle_id, "station_id": "s-top",
-            "scores": _scores(value, events_and_talents_served=value, plans_and_reports=value)})
-    world.reviewer("e1").submit_scores({"cycle_id": cycle_id, "station_id": "s-mid",
-                                        "scores": _scores(80)})
+            "cycle_id": cycle_id, "station_id": "s-top", "scores": _judged(value)})
+    # R16.1: s-mid's reviewer moves criterion (6) by ten points, with the reason.
+    world.reviewer("e1").submit_scores({
+        "cycle_id": cycle_id, "station_id": "s-mid",
+        "scores": {**_judged(80), "plans_and_reports": 10},
+        "adjustment_reasons": {"plans_and_reports": "Plans filed on paper with the district."}})
     world.reviewer("e2").submit_scores({
         "cycle_id": cycle_id, "station_id": "s-low", "comments": "Few events, no plans.",
-        "scores": {**_scores(50), "events_and_talents_served": None}})
+        "scores": _judged(50)})
+
+
+def _judged(value: int) -> dict:
+    """A sheet scoring the four criteria of judgement; (4) and (6) come from the records."""
+    return _scores(value, events_and_talents_served=None, plans_and_reports=None)
 
 
 def test_scoring_refuses_bad_input_and_finalizing_needs_every_sheet(world: World) -> None:
@@ -421,11 +448,11 @@ def test_scoring_refuses_bad_input_and_finalizing_needs_every_sheet(world: World
     city.assign_reviewers({"cycle_id": cycle_id, "station_id": "s-top",
                            "reviewers": [{"expert_id": "e1", "affiliation": "uni-1"}]})
     reviewer = world.reviewer("e1")
-    sheet = {"cycle_id": cycle_id, "station_id": "s-top", "scores": _scores(80)}
-    for scores, code in ((_scores(80, management=101), "score.out_of_scale"),
-                         (_scores(80, development=-1), "score.out_of_scale"),
-                         ({**_scores(80), "talent_team": None}, "score.missing_criteria"),
-                         ({**_scores(80), "management": 80.5}, "invalid_input")):
+    sheet = {"cycle_id": cycle_id, "station_id": "s-top", "scores": _judged(80)}
+    for scores, code in (({**_judged(80), "management": 101}, "score.out_of_scale"),
+                         ({**_judged(80), "development": -1}, "score.out_of_scale"),
+                         ({**_judged(80), "talent_team": None}, "score.missing_criteria"),
+                         ({**_judged(80), "management": 80.5}, "invalid_input")):
         with pytest.raises(InvalidInput) as refused:
             reviewer.submit_scores({**sheet, "scores": scores})
         assert refused.value.code == code
@@ -445,6 +472,43 @@ def test_scoring_refuses_bad_input_and_finalizing_needs_every_sheet(world: World
     assert world.events("evaluation_completed") == []
 
 
+def test_record_based_criteria_cannot_be_replaced_by_a_free_score(world: World) -> None:
+    """R16.1, Art 16(4), 16(6): criteria (4) and (6) score what the records give; a reviewer
+    may move them by at most ten points, with a reason the sheet and the report keep."""
+    cycle_id = _open_three_station_cycle(world)["cycle_id"]
+    world.city.assign_reviewers({"cycle_id": cycle_id, "station_id": "s-top",
+                                 "reviewers": [{"expert_id": "e1", "affiliation": "uni-1"}]})
+    reviewer = world.reviewer("e1")
+    sheet = {"cycle_id": cycle_id, "station_id": "s-top"}
+    # The old behaviour: a free 95 for criterion (6) where the records give 63.
+    with pytest.raises(InvalidInput) as free:
+        reviewer.submit_scores({**sheet, "scores": _scores(95, events_and_talents_served=None)})
+    assert free.value.code == "score.record_based_beyond_adjustment"
+    assert free.value.details == {
+        "field": "plans_and_reports", "value": 95, "computed": 63, "max_adjustment": 10,
+        "rule": "R16.1"}
+    with pytest.raises(InvalidInput) as unreasoned:
+        reviewer.submit_scores({**sheet, "scores": {**_judged(95), "plans_and_reports": 70}})
+    assert unreasoned.value.code == "score.adjustment_reason_missing"
+    with pytest.raises(InvalidInput) as unused:
+        reviewer.submit_scores({**sheet, "scores": _judged(95), "adjustment_reasons": {
+            "events_and_talents_served": "no change"}})
+    assert unused.value.code == "score.adjustment_reason_unused"
+    with pytest.raises(InvalidInput):  # only the record-based criteria take a reason
+        reviewer.submit_scores({**sheet, "scores": _judged(95),
+                                "adjustment_reasons": {"management": "x"}})
+    assert world.count(models.Assignment, models.Assignment.scored_at.is_not(None)) == 0
+
+    scored = reviewer.submit_scores({
+        **sheet, "scores": {**_judged(95), "plans_and_reports": 73},
+        "adjustment_reasons": {"plans_and_reports": "2026 plan handed in at the district."}})
+    assert scored["scores"]["plans_and_reports"] == 73
+    assert scored["from_records"] == ["events_and_talents_served"]
+    assert scored["adjustments"] == [{"criterion": "plans_and_reports", "computed": 63,
+                                      "score": 73,
+                                      "reason": "2026 plan handed in at the district."}]
+
+
 def test_finalizing_grades_commends_and_orders_rectification(world: World) -> None:
     cycle_id = _open_three_station_cycle(world)["cycle_id"]  # R16.1, R17.1
     _score_all(world, cycle_id)
@@ -453,19 +517,25 @@ def test_finalizing_grades_commends_and_orders_rectification(world: World) -> No
 
     report = world.city.get_cycle_report({"cycle_id": cycle_id})
     rows = {r["station_id"]: r for r in report["rows"]}
-    # Five sheets: the outlier 40 and the top 96 are dropped, the mean of 94, 95, 95 stays.
+    # Five sheets: the outlier 40 and the top 96 are dropped, the mean of 94, 95, 95 stays
+    # (each with (4) = 100 and (6) = 63 from the records).
     assert (rows["s-top"]["score"], rows["s-top"]["grade"], rows["s-top"]["rank"]) == (
-        "94.67", "excellent", 1)
-    assert (rows["s-mid"]["score"], rows["s-mid"]["grade"]) == ("80.00", "pass")
+        "90.98", "excellent", 1)
+    assert (rows["s-mid"]["score"], rows["s-mid"]["grade"]) == ("73.50", "pass")
+    # R16.1: the report shows the reasoned adjustment of s-mid's criterion (6).
+    assert rows["s-mid"]["adjustments"] == [{
+        "expert_id": "e1", "criterion": "plans_and_reports", "computed": 0, "score": 10,
+        "reason": "Plans filed on paper with the district."}]
+    assert rows["s-top"]["adjustments"] == []
     # s-low's criterion (4) came from its records: nothing recorded, 0 points.
     assert rows["s-low"]["criteria"]["events_and_talents_served"] == "0.00"
-    assert (rows["s-low"]["score"], rows["s-low"]["outcome"]) == ("40.00", "rectification")
+    assert (rows["s-low"]["score"], rows["s-low"]["outcome"]) == ("32.50", "rectification")
     assert "Few events, no plans." in rows["s-low"]["findings"]
     assert rows["s-low"]["rectification_deadline"] == "2026-09-28"  # 90 calendar days
 
     completed = world.events("evaluation_completed")
     assert sorted((e["station_id"], e["grade"], e["score"]) for e in completed) == [
-        ("s-low", "fail", "40.00"), ("s-mid", "pass", "80.00"), ("s-top", "excellent", "94.67")]
+        ("s-low", "fail", "32.50"), ("s-mid", "pass", "73.50"), ("s-top", "excellent", "90.98")]
     assert world.events("station_commended") == [{"cycle_id": cycle_id, "station_id": "s-top"}]
     [required] = world.events("rectification_required")
     assert (required["station_id"], required["deadline"]) == ("s-low", "2026-09-28")
@@ -477,7 +547,7 @@ def test_finalizing_grades_commends_and_orders_rectification(world: World) -> No
     assert [r["station_id"] for r in world.unit("unit-c").get_cycle_report(
         {"cycle_id": cycle_id})["rows"]] == ["s-low"]
     own = world.unit("unit-c").get_station_profile({"station_id": "s-low"})
-    assert own["results"][0]["score"] == "40.00"
+    assert own["results"][0]["score"] == "32.50"
     assert own["results"][0]["rectification"]["findings"] == rows["s-low"]["findings"]
     with pytest.raises(Forbidden):
         world.unit("unit-c").get_station_profile({"station_id": "s-top"})
@@ -562,7 +632,7 @@ def _second_cycle_with_failure(world: World) -> str:
     world.city.assign_reviewers({"cycle_id": cycle_id, "station_id": "s-new",
                                  "reviewers": [{"expert_id": "e7", "affiliation": "uni-7"}]})
     world.reviewer("e7").submit_scores({"cycle_id": cycle_id, "station_id": "s-new",
-                                        "scores": _scores(30)})
+                                        "scores": _judged(30)})
     world.city.finalize_cycle({"cycle_id": cycle_id})
     return cycle_id
 
@@ -573,9 +643,9 @@ def test_demonstration_selection_needs_both_departments(world: World) -> None:  
     world.city.finalize_cycle({"cycle_id": cycle_id})
     proposal = {"cycle_id": cycle_id, "station_id": "s-top", "proposed_subsidy": "200000.00",
                 "provincial": True, "provincial_reference": "鲁人社字〔2026〕12号"}
-    with pytest.raises(Conflict) as not_excellent:
-        world.city.propose_demonstration({**proposal, "station_id": "s-mid"})
-    assert not_excellent.value.code == "demonstration.not_excellent"
+    with pytest.raises(Conflict) as failing:
+        world.city.propose_demonstration({**proposal, "station_id": "s-low"})
+    assert failing.value.code == "demonstration.record_not_good"
     for amount in ("49999.99", "200000.01"):
         with pytest.raises(InvalidInput) as out_of_range:
             world.city.propose_demonstration({**proposal, "proposed_subsidy": amount})
@@ -614,6 +684,118 @@ def test_demonstration_selection_needs_both_departments(world: World) -> None:  
             {"selection_id": sid})
     assert len(world.events("demonstration_selected")) == 1
     assert world.city.list_demonstrations({"cycle_id": cycle_id})["items"][0]["provincial"]
+
+
+def test_demonstration_stations_are_selected_when_chosen_from_a_good_record(
+        world: World) -> None:
+    """R9.4 (Art 9 适时): not only the excellent of a cycle: the departments select, at a time
+    they choose, any active station whose latest evaluation is excellent or pass."""
+    cycle_id = _open_three_station_cycle(world)["cycle_id"]
+    _score_all(world, cycle_id)
+    world.city.finalize_cycle({"cycle_id": cycle_id})
+    world.at("2026-11-20 10:00")  # months after the cycle, no cycle named
+    proposal = {"station_id": "s-mid", "proposed_subsidy": "80000.00"}
+    for station_id, code in (("s-low", "demonstration.record_not_good"),   # failed, rectifying
+                             ("s-new", "demonstration.record_not_good")):  # never evaluated
+        with pytest.raises(Conflict) as refused:
+            world.city.propose_demonstration({**proposal, "station_id": station_id})
+        assert (refused.value.code, refused.value.details["rule"]) == (code, "R9.4")
+    with pytest.raises(NotFound):
+        world.city.propose_demonstration({**proposal, "cycle_id": "no-such-cycle"})
+    assert world.count(models.Demonstration) == 0
+
+    selection = world.city.propose_demonstration(proposal)  # passed: a good record
+    assert (selection["cycle_id"], selection["proposed_on"]) == (cycle_id, "2026-11-20")
+    world.city.confirm_demonstration({"selection_id": selection["selection_id"]})
+    world.as_("org_department", actor="org-wu").confirm_demonstration(
+        {"selection_id": selection["selection_id"]})
+    [selected] = world.events("demonstration_selected")
+    assert (selected["station_id"], selected["proposed_subsidy_fen"]) == ("s-mid", 8_000_000)
+
+
+def test_a_commendation_is_recorded_shown_and_counted_in_the_next_evaluation(
+        world: World) -> None:
+    """R17.2 (Art 17): 表扬 is a record with its document number, date and reason (before,
+    only an event without them): the station's profile shows it, the registry receives it,
+    and the next cycle's pre-fill carries it as context."""
+    world.approved(("s1", "unit-a", HUANCUI, "2024-03-01"))
+    commendation = {"station_id": "s1", "document": "威人社字〔2025〕30号",
+                    "commended_on": "2025-11-02", "reason": "服务高层次人才成效突出"}
+    for bad, code in (({**commendation, "commended_on": "2026-07-01"}, "date.in_future"),
+                      ({**commendation, "commended_on": "2024-02-01"}, "date.too_early"),
+                      ({**commendation, "reason": ""}, "invalid_input"),
+                      ({**commendation, "grade": "excellent"}, "invalid_input")):
+        with pytest.raises(InvalidInput) as refused:
+            world.city.record_commendation(bad)
+        assert refused.value.code == code
+    with pytest.raises(Forbidden):
+        world.district(HUANCUI).record_commendation(commendation)
+    with pytest.raises(NotFound):
+        world.city.record_commendation({**commendation, "station_id": "nope"})
+    assert world.count(models.Commendation) == 0
+
+    recorded = world.city.record_commendation(commendation)
+    assert (recorded["document"], recorded["commended_on"], recorded["recorded_by"]) == (
+        "威人社字〔2025〕30号", "2025-11-02", "city-li")
+    with pytest.raises(Conflict) as twice:
+        world.city.record_commendation(commendation)
+    assert twice.value.code == "commendation.duplicate"
+    [event] = world.events("commendation_recorded")
+    assert event == {"commendation_id": recorded["commendation_id"], "station_id": "s1",
+                     "cycle_id": None, "document": "威人社字〔2025〕30号",
+                     "commended_on": "2025-11-02", "reason": "服务高层次人才成效突出"}
+    assert world.audits("station.commendation_recorded") == 1
+    profile = world.unit("unit-a").get_station_profile({"station_id": "s1"})
+    assert [c["document"] for c in profile["commendations"]] == ["威人社字〔2025〕30号"]
+
+    cycle = world.city.open_cycle({"name": "2026", "reference_date": "2026-06-30"})
+    [member] = world.city.get_cycle({"cycle_id": cycle["cycle_id"]})["stations"]
+    assert member["prefill"]["context"]["commendations"] == [{
+        "document": "威人社字〔2025〕30号", "commended_on": "2025-11-02",
+        "reason": "服务高层次人才成效突出"}]
+
+
+def test_training_and_publicity_are_recorded_and_count_in_the_next_evaluation(
+        world: World) -> None:
+    """R12.1 (Art 12): the city records the training of station staff (which stations came)
+    and publishes typical cases and news of stations; both are criterion (5) context of the
+    next evaluation. Bad input is refused and changes nothing."""
+    world.approved(("s1", "unit-a", HUANCUI, "2024-03-01"),
+                   ("s2", "unit-b", HUANCUI, "2024-03-01"))
+    training = {"held_on": "2025-06-10", "topic": "驿站服务规范培训",
+                "attendees": [{"station_id": "s1", "people": 3}]}
+    for bad, code in (({**training, "held_on": "2026-07-01"}, "date.in_future"),
+                      ({**training, "attendees": []}, "invalid_input"),
+                      ({**training, "attendees": [{"station_id": "s1", "people": 2}] * 2},
+                       "training.station_repeated")):
+        with pytest.raises(InvalidInput) as refused:
+            world.city.record_training(bad)
+        assert refused.value.code == code
+    with pytest.raises(NotFound):
+        world.city.record_training({**training, "attendees": [{"station_id": "x", "people": 1}]})
+    with pytest.raises(Forbidden):
+        world.district(HUANCUI).record_training(training)
+    recorded = world.city.record_training(training)
+    assert recorded["attendees"] == [{"station_id": "s1", "people": 3}]
+
+    case = {"kind": "typical_case", "station_id": "s1", "title": "柔性引才助企攻关",
+            "published_on": "2025-09-01", "summary": "驿站对接专家解决企业技术难题。"}
+    with pytest.raises(InvalidInput):
+        world.city.record_publicity({**case, "kind": "advert"})
+    published = world.city.record_publicity(case)
+    assert (published["kind_zh"], published["station_name"]) == ("典型事迹", "Station s1")
+    assert world.count(models.Publicity) == 1 and world.audits("training.recorded") == 1
+    public = world.as_("public").list_publicity({})
+    assert [p["title"] for p in public["items"]] == ["柔性引才助企攻关"]
+
+    cycle = world.city.open_cycle({"name": "2026", "reference_date": "2026-06-30"})
+    members = {m["station_id"]: m for m in
+               world.city.get_cycle({"cycle_id": cycle["cycle_id"]})["stations"]}
+    context = members["s1"]["prefill"]["context"]
+    assert context["trainings"] == [{"held_on": "2025-06-10", "topic": "驿站服务规范培训",
+                                     "people": 3}]
+    assert [p["title"] for p in context["publicity"]] == ["柔性引才助企攻关"]
+    assert members["s2"]["prefill"]["context"]["trainings"] == []
 
 
 def test_unknown_ids_are_not_found(world: World) -> None:

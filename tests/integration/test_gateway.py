@@ -29,6 +29,8 @@ pytestmark = pytest.mark.integration
 
 SERVICES = (ApplicationsService, EvaluationService, SubsidyService, MatchingService)
 READY_TIMEOUT = 1.0
+METRICS_TOKEN = "monitoring-token-of-the-tests"
+MONITOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 class _ContextData(DependencyProvider):
@@ -64,7 +66,8 @@ def _crash() -> None:
 
 
 def _gateway(config: dict, **overrides: Any) -> Flask:
-    app = create_app({**config, "READY_TIMEOUT_SECONDS": READY_TIMEOUT, **overrides})
+    app = create_app({**config, "READY_TIMEOUT_SECONDS": READY_TIMEOUT,
+                      "METRICS_TOKEN": METRICS_TOKEN, **overrides})
     # Test-only routes that reach the probe service through the pool.
     app.add_url_rule("/test/context", "probe_context", lambda: rpc.call("probe", "context"))
     app.add_url_rule("/test/refuse", "probe_refuse", lambda: rpc.call("probe", "refuse"))
@@ -138,7 +141,8 @@ def test_healthz_answers_without_the_broker(tmp_path: Any) -> None:
 
 
 def test_readyz_lists_every_service_with_its_tenant(client: FlaskClient) -> None:
-    response = client.get("/readyz")
+    assert client.get("/readyz").json == {"status": "ready"}  # the public: no detail
+    response = client.get("/readyz", headers=MONITOR)
     assert response.status_code == 200
     services = response.json["services"]
     assert set(services) == {"applications", "evaluation", "subsidy", "matching"}
@@ -152,7 +156,7 @@ def test_readyz_names_a_stopped_service_within_the_timeout(
     (matching,) = [c for c in runner.containers if c.service_name == "matching"]
     matching.stop()  # its queue stays: the ping waits, then times out
     started = time.monotonic()
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=MONITOR)
     elapsed = time.monotonic() - started
     assert response.status_code == 503
     _assert_error_shape(response.json, "not_ready")
@@ -167,13 +171,17 @@ def test_readyz_names_a_service_that_never_started(
     runner_factory(service_config, ApplicationsService, EvaluationService, SubsidyService).start()
     app = _gateway(service_config)
     try:
-        response = app.test_client().get("/readyz", headers={"Accept-Language": "zh-CN"})
+        response = app.test_client().get("/readyz", headers={"Accept-Language": "zh-CN",
+                                                             **MONITOR})
+        public = app.test_client().get("/readyz")
     finally:
         close(app)
     assert response.status_code == 503
     assert response.json["details"]["unavailable"] == {"matching": "not_running"}
     assert "matching" in response.json["message"]
     assert "未就绪" in response.json["message"]
+    assert public.status_code == 503
+    assert public.json == {"code": "not_ready", "message": "Not ready.", "details": {}}
 
 
 def test_notice_window_closes_after_five_working_days(client: FlaskClient) -> None:
@@ -286,7 +294,9 @@ def test_a_gateway_bug_is_a_500_in_the_error_shape(client: FlaskClient) -> None:
 def test_metrics_label_routes_by_template_and_time_rpcs(client: FlaskClient) -> None:
     client.get("/api/v1/calendar/notice-window?published_on=2026-09-30")
     client.get("/no/such/path/123")
-    text = client.get("/metrics").get_data(as_text=True)
+    assert client.get("/metrics").status_code == 404  # not to the public
+    assert client.get("/metrics", headers={"Authorization": "Bearer guess"}).status_code == 404
+    text = client.get("/metrics", headers=MONITOR).get_data(as_text=True)
     assert (
         'gateway_http_requests_total{method="GET",route="/api/v1/calendar/notice-window",'
         'status="200"} 1.0'

@@ -38,7 +38,7 @@ from servicekit.clock import SHANGHAI, set_clock_file
 from servicekit.tenants import CITY
 from services.applications.domain import CONDITIONS
 from services.applications.service import ApplicationsService
-from services.evaluation.domain import CRITERIA
+from services.evaluation.domain import CRITERIA, RECORD_BASED
 from services.evaluation.service import EvaluationService
 from services.matching.service import MatchingService
 from services.subsidy.service import SubsidyService
@@ -500,7 +500,9 @@ def test_a_reviewer_cannot_score_a_station_not_assigned_to_it(
     w.call("POST", f"{base}/assignments", w.city, 201, json={
         "station_id": station["id"],
         "reviewers": [{"expert_id": experts[0], "affiliation": "山东大学"}]})
-    sheet = {"station_id": station["id"], "scores": dict.fromkeys(CRITERIA, 80)}
+    # Criteria (4) and (6) are left to the station's records (R16.1).
+    sheet = {"station_id": station["id"], "scores": dict.fromkeys(
+        [c for c in CRITERIA if c not in RECORD_BASED], 80)}
     outsider = w.reviewer(experts[1])
     refused(w.client, "POST", f"{base}/scores", outsider, "score.not_assigned", json=sheet)
     assert w.call("GET", f"{base}/assignments", outsider, 200) == []

@@ -314,3 +314,15 @@ def test_notification_settings_are_validated_and_the_secret_never_read_back(worl
     assert world.as_(FIRM).get_notification_settings() == saved
     with pytest.raises(NotFound):
         world.as_(enterprise("ent-other")).mark_notification_read({"notification_id": "n"})
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:5432/", "http://169.254.169.254/latest",
+                                 "http://0x7f000002/", "http://192.168.0.10:5432/",
+                                 "http://10.0.0.8/hook"])
+def test_a_webhook_into_the_platforms_network_is_refused_at_save(world, url):  # no SSRF
+    before = world.counts()
+    with pytest.raises(InvalidInput) as refused:
+        world.as_(FIRM).set_notification_settings({"webhook_url": url, "webhook_secret": SECRET})
+    assert refused.value.code == "notification.webhook_url"
+    assert refused.value.details["field"] == "webhook_url"
+    assert world.counts() == before

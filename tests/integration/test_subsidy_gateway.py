@@ -62,13 +62,14 @@ def test_a_grant_over_http(app: Flask, client: FlaskClient) -> None:  # R9.1, R9
     budget = client.post("/api/v1/funds/budgets", headers=city, json={
         "fiscal_year": 2026, "budget": "500000.00", "document": "威财预〔2026〕12号"})
     assert budget.status_code == 201 and budget.json["available"] == "500000.00"
-    low = client.post(f"/api/v1/grants/{grant_id}/approve", headers={
-        **city, "Accept-Language": "zh-CN"}, json={"amount": "49999.99", "document": "批复"})
-    assert (low.status_code, low.json["code"]) == (422, "grant.amount_out_of_range")
-    assert "R9.1" in low.json["message"] and low.json["details"]["field"] == "amount"
+    # R9.4: the jointly confirmed 100000.00 is what the grant commits; approval cannot move it.
+    changed = client.post(f"/api/v1/grants/{grant_id}/approve", headers={
+        **city, "Accept-Language": "zh-CN"}, json={"amount": "200000.00", "document": "批复"})
+    assert (changed.status_code, changed.json["code"]) == (409, "grant.amount_jointly_confirmed")
+    assert "R9.4" in changed.json["message"] and changed.json["details"]["field"] == "amount"
     approved = client.post(f"/api/v1/grants/{grant_id}/approve", headers=city,
-                           json={"amount": "200000.00", "document": "批复"})
-    assert approved.status_code == 200 and approved.json["balances"]["committed"] == "200000.00"
+                           json={"document": "批复"})
+    assert approved.status_code == 200 and approved.json["balances"]["committed"] == "100000.00"
     again = client.post(f"/api/v1/grants/{grant_id}/approve", headers=city,
                         json={"document": "批复"})
     assert (again.status_code, again.json["code"]) == (409, "grant.wrong_status")

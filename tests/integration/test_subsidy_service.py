@@ -181,13 +181,12 @@ def test_bad_input_over_rpc_is_refused_with_reasons_and_changes_nothing(subsidy)
             city.set_fund_budget({"fiscal_year": 2026, "budget": "1.001", "document": "d"})
         assert "budget" in decimals.value.details["fields"]
         city.set_fund_budget({"fiscal_year": 2026, "budget": "300000.00", "document": "d"})
-        for amount in ("49999.99", "200000.01"):  # R9.1
-            with pytest.raises(InvalidInput) as out_of_range:
+        for amount in ("49999.99", "200000.01"):  # R9.4: the jointly confirmed amount stays
+            with pytest.raises(Conflict) as changed:
                 city.approve_grant({"grant_id": grant["grant_id"], "amount": amount,
                                     "document": "d"})
-            assert out_of_range.value.code == "grant.amount_out_of_range"
-        city.approve_grant({"grant_id": grant["grant_id"], "amount": "200000.00",
-                            "document": "d"})
+            assert changed.value.code == "grant.amount_jointly_confirmed"
+        city.approve_grant({"grant_id": grant["grant_id"], "document": "d"})
         with pytest.raises(Conflict):  # approving twice
             city.approve_grant({"grant_id": grant["grant_id"], "document": "d"})
         with pytest.raises(InvalidInput) as no_key:

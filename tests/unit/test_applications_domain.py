@@ -75,15 +75,47 @@ def test_illegal_transitions_are_refused_with_the_current_status():
         assert refused.value.details == {"status": status, "action": action}
 
 
-def test_panel_excludes_experts_of_the_applicants_unit():  # R7.2
-    domain.check_panel(["e1", "e2", "e3"], "unit-a", {"e1": None, "e2": "unit-b", "e3": None})
+def test_functions_are_those_of_the_type():  # R5.3
+    domain.check_type_functions("entrepreneurship", ["project_roadshow", "venture_evaluation"])
+    domain.check_type_functions("comprehensive", ["innovation_forum", "temporary_lodging"])
     with pytest.raises(InvalidInput) as refused:
-        domain.check_panel(["e1", "e2", "e3"], "unit-a",
-                           {"e1": None, "e2": "unit-a", "e3": None})
+        domain.check_type_functions("service", ["policy_consulting", "innovation_forum"])
+    assert refused.value.details["values"] == ["innovation_forum"]
+    assert refused.value.details["rule"] == "R5.3"
+
+
+def test_panel_excludes_experts_of_the_applicants_unit():  # R7.2
+    applicant = domain.Affiliation(unit_id="unit-a")
+    other = domain.Affiliation(unit_id="unit-b")
+    domain.check_panel(["e1", "e2", "e3"], applicant, {"e2": other})
+    with pytest.raises(InvalidInput) as refused:
+        domain.check_panel(["e1", "e2", "e3"], applicant, {"e2": applicant})
     assert refused.value.code == "review.conflict_of_interest"
     assert refused.value.details["experts"] == ["e2"]
     with pytest.raises(InvalidInput):
-        domain.check_panel(["e1", "e1", "e2"], "unit-a", {})
+        domain.check_panel(["e1", "e1", "e2"], applicant, {})
+
+
+def test_experts_of_the_parent_or_the_same_group_are_in_conflict():
+    """R7.5 (Art 7(2), Art 16): by the registered organisations, not free text: an expert of
+    山东大学 may not review 山东大学（威海）海洋研究院 (its subsidiary), nor one of another
+    unit of the same group; the old rule saw only the applicant's own unit."""
+    institute = domain.Affiliation(unit_id="hu-sdu-marine", organisation_id="org-marine",
+                                   parent_id="org-sdu", group="山东大学")
+    university = domain.Affiliation(organisation_id="org-sdu", group="山东大学")
+    sibling = domain.Affiliation(organisation_id="org-sdu-wh", parent_id="org-sdu",
+                                 group="山东大学")
+    outsider = domain.Affiliation(organisation_id="org-ouc", group="中国海洋大学")
+    assert domain.conflict_of(university, institute) == "parent"
+    assert domain.conflict_of(institute, domain.Affiliation(
+        organisation_id="org-sdu", group=None)) == "parent"
+    assert domain.conflict_of(sibling, institute) == "same_group"
+    assert domain.conflict_of(outsider, institute) is None
+    with pytest.raises(InvalidInput) as refused:
+        domain.check_panel(["e1", "e2", "e3"], institute,
+                           {"e1": university, "e2": sibling, "e3": outsider})
+    assert refused.value.details["reasons"] == {"e1": "parent", "e2": "same_group"}
+    assert refused.value.details["rule"] == "R7.5"
 
 
 def test_scores_must_cover_the_rubric_within_range():  # R7.2

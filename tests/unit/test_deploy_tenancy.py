@@ -42,7 +42,7 @@ def test_every_event_a_district_may_publish_has_a_contract() -> None:
     ("evaluation", "demonstration_selected", False),
     ("matching", "collaboration_recorded", False),
 ])
-def test_a_district_publishes_only_its_own_kinds_of_event(service, event_type, allowed):
+def test_a_district_publishes_only_its_own_kinds_of_event(service, event_type, allowed):  # R7.4
     assert may_publish(HUANCUI, service, event_type) is allowed
     assert may_publish(CITY, service, event_type) is True
     if not allowed:

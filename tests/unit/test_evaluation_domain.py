@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 from types import SimpleNamespace
@@ -95,16 +96,37 @@ def test_reports_owed_follow_approval_and_revocation() -> None:
 
 def test_a_sheet_takes_the_prefill_when_criteria_4_or_6_are_left_out() -> None:  # R16.1
     prefill = {"events_and_talents_served": {"score": 64}, "plans_and_reports": None}
-    sheet, from_records = domain.complete_sheet(
+    sheet, from_records, adjustments = domain.complete_sheet(
         {**_sheet(80), "events_and_talents_served": None}, prefill)
     assert sheet["events_and_talents_served"] == 64 and from_records == [
         "events_and_talents_served"]
+    assert adjustments == []
     with pytest.raises(InvalidInput) as missing:  # no pre-fill for (6): the reviewer scores it
-        domain.complete_sheet({**_sheet(80), "plans_and_reports": None}, prefill)
+        domain.complete_sheet({**_sheet(80), "events_and_talents_served": None,
+                               "plans_and_reports": None}, prefill)
     assert missing.value.details["fields"] == ["plans_and_reports"]
     with pytest.raises(InvalidInput) as outside:
-        domain.complete_sheet(_sheet(80, management=101), prefill)
+        domain.complete_sheet(_sheet(80, management=101, events_and_talents_served=64), prefill)
     assert outside.value.details == {"field": "management", "value": 101, "min": 0, "max": 100}
+
+
+def test_record_based_criteria_move_only_by_a_bounded_reasoned_adjustment() -> None:
+    """R16.1: criterion (6) computed as 13 cannot be scored a free 95; ten points either way
+    with a reason is an adjustment the sheet records."""
+    prefill = {"events_and_talents_served": {"score": 95}, "plans_and_reports": {"score": 13}}
+    with pytest.raises(InvalidInput) as free:
+        domain.complete_sheet(_sheet(95), prefill)
+    assert free.value.code == "score.record_based_beyond_adjustment"
+    assert free.value.details["computed"] == 13
+    with pytest.raises(InvalidInput) as unreasoned:
+        domain.complete_sheet({**_sheet(95), "plans_and_reports": 23}, prefill)
+    assert unreasoned.value.code == "score.adjustment_reason_missing"
+    sheet, from_records, adjustments = domain.complete_sheet(
+        {**_sheet(95), "plans_and_reports": 3}, prefill, {"plans_and_reports": "copied plan"})
+    assert (sheet["plans_and_reports"], from_records) == (3, ["events_and_talents_served"])
+    assert adjustments == [{"criterion": "plans_and_reports", "computed": 13, "score": 3,
+                            "reason": "copied plan"}]
+    assert domain.ADJUSTMENT_MAX == 10
 
 
 def test_five_or_more_scores_drop_the_highest_and_the_lowest() -> None:  # R16.1
@@ -231,9 +253,20 @@ def test_demonstration_subsidy_range_is_inclusive() -> None:  # R9.1
         with pytest.raises(InvalidInput):
             domain.check_demonstration("excellent", STATION, fen, False, None)
     with pytest.raises(Conflict):
-        domain.check_demonstration("pass", STATION, 10_000_000, False, None)
+        domain.check_demonstration("fail", STATION, 10_000_000, False, None)
     with pytest.raises(InvalidInput):  # R9.2: the provincial recognition is referenced
         domain.check_demonstration("excellent", STATION, 10_000_000, True, " ")
+
+
+def test_demonstration_rests_on_a_good_record_not_only_an_excellent_grade() -> None:
+    """R9.4: a passing station may be selected (the old rule took the excellent only); a
+    failing, unevaluated or rectifying one may not."""
+    domain.check_demonstration("pass", STATION, 10_000_000, False, None)
+    rectifying = replace(STATION, status="rectifying")
+    for grade_, station in (("fail", STATION), (None, STATION), ("excellent", rectifying)):
+        with pytest.raises(Conflict) as refused:
+            domain.check_demonstration(grade_, station, 10_000_000, False, None)
+        assert refused.value.code == "demonstration.record_not_good"
 
 
 def test_demonstration_needs_two_departments_and_two_people() -> None:  # R9.1
@@ -274,7 +307,7 @@ def test_csv_export_is_excel_readable_and_inert() -> None:
     assert data.startswith(b"\xef\xbb\xbf")
     header, row = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert header[0] == "排名 Rank"
-    assert len(header) == len(row) == len(contract.REPORT_COLUMNS) == 17
+    assert len(header) == len(row) == len(contract.REPORT_COLUMNS) == 18
     assert row[2] == "'=HYPERLINK(\"x\")"
     assert row[6] == "优秀 excellent" and row[-1] == ""
 
@@ -326,6 +359,7 @@ def test_answers_dump_rows_and_redump_unchanged() -> None:
                                             overdue_since=date(2026, 2, 3))],
         "results": [{"cycle": rows["cycle"], "result": rows["member"],
                      "rectification": rows["rectification"]}],
+        "commendations": [],
     })
     assert (profile["station_id"], profile["approved_on"], profile["revoked_on"]) == (
         "s1", "2024-03-01", None)
@@ -335,7 +369,8 @@ def test_answers_dump_rows_and_redump_unchanged() -> None:
     assert result["prefill"] == {"plans_and_reports": {"score": 63}}
     report = contract.CycleReport().dump({
         "cycle": rows["cycle"], "criteria": list(CRITERIA),
-        "rows": [{**rows, "outcome": "rectification", "demonstration": None}]})
+        "rows": [{**rows, "outcome": "rectification", "demonstration": None,
+                  "adjustments": []}]})
     assert report["rows"][0]["rectification_deadline"] == "2026-09-28"
     assert report["rows"][0]["demonstration_status"] is None
     for schema, answer in ((contract.StationProfile(), profile),

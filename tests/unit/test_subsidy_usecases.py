@@ -25,10 +25,11 @@ from servicekit.context import Context
 from servicekit.db import UnitOfWork
 from servicekit.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from servicekit.migrations import upgrade
+from servicekit.money import yuan_to_fen
 from servicekit.tables import audit_log, outbox, processed_events
 from servicekit.tenants import CITY, get_tenant
 from servicekit.validation import load
-from services.subsidy.models import Fund, Grant, LedgerEntry, LedgerLine, Station
+from services.subsidy.models import Expenditure, Fund, Grant, LedgerEntry, LedgerLine, Station
 from services.subsidy.usecases import (
     disbursements,
     expenditures,
@@ -87,9 +88,10 @@ class Subsidy:
 
     # commands, with payloads loaded by the RPC schemas as the service loads them
     def budget(self, amount: str, principal: Principal = CITY_HR, district: str = CITY,
-               year: int = 2026) -> dict:
+               year: int = 2026, **extra: Any) -> dict:
         data = load(contract.SetFundBudget(), {"fiscal_year": year, "district": district,
-                                          "budget": amount, "document": f"budget-{amount}"})
+                                          "budget": amount, "document": f"budget-{amount}",
+                                          **extra})
         return funds.set_fund_budget(self.ctx(principal), data)
 
     def station(self, station_id: str = "st-1", district: str = "371002",
@@ -225,14 +227,29 @@ def test_selection_proposes_a_grant_once_and_approval_commits_the_fund(subsidy):
     ("49999.99", False), ("50000.00", True), ("200000.00", True), ("200000.01", False)])
 def test_construction_limits_at_approval(subsidy, amount, accepted):  # R9.1
     subsidy.budget("1000000.00")
-    [grant_id] = subsidy.select(fen=4_000_000)  # proposed below the range: the city sets it
+    [grant_id] = subsidy.select(fen=yuan_to_fen(amount))
     if accepted:
-        assert subsidy.approve(grant_id, amount=amount)["amount"] == amount
+        assert subsidy.approve(grant_id)["amount"] == amount
     else:
         with pytest.raises(InvalidInput) as refused:
-            subsidy.approve(grant_id, amount=amount)
+            subsidy.approve(grant_id)
         assert refused.value.code == "grant.amount_out_of_range"
         assert subsidy.count(LedgerEntry) == 1  # the budget only
+
+
+def test_approval_commits_the_jointly_confirmed_amount(subsidy):
+    """R9.4 (Art 9): the construction subsidy of a demonstration selection is the amount the
+    two departments confirmed; the approver may not change it (the old behaviour let them)."""
+    fund_id = subsidy.budget("1000000.00")["fund_id"]
+    [grant_id] = subsidy.select(fen=15_000_000)
+    for other in ("100000.00", "200000.00"):
+        with pytest.raises(Conflict) as changed:
+            subsidy.approve(grant_id, amount=other)
+        assert (changed.value.code, changed.value.details["confirmed"]) == (
+            "grant.amount_jointly_confirmed", "150000.00")
+    assert subsidy.grant(grant_id)["status"] == "proposed"
+    assert subsidy.fund(fund_id)["committed"] == "0.00"
+    assert subsidy.approve(grant_id, amount="150000.00")["amount"] == "150000.00"
 
 
 def test_approval_beyond_the_available_balance_is_refused(subsidy):  # R9.1
@@ -427,7 +444,8 @@ def test_revocation_claws_back_the_unspent_and_closes_the_grant(subsidy):  # R13
 
 def test_a_district_acts_on_its_own_fund_and_stations_only(subsidy):  # R13.1
     subsidy.station("st-wd", district="371003", host_unit="unit-2")
-    hc_fund = subsidy.budget("300000.00", principal=HUANCUI, district="371002")["fund_id"]
+    hc_fund = subsidy.budget("300000.00", principal=HUANCUI, district="371002",
+                             allowed_uses=VENUE_USES)["fund_id"]
     with pytest.raises(Forbidden):
         subsidy.budget("300000.00", principal=HUANCUI, district="371003")
     with pytest.raises(Forbidden):  # the city fund is the city's
@@ -473,7 +491,43 @@ def test_a_district_acts_on_its_own_fund_and_stations_only(subsidy):  # R13.1
         subsidy.spend(grant["grant_id"], "1.00", principal=OTHER_HOST)
     with pytest.raises(Forbidden):
         subsidy.spend(grant["grant_id"], "1.00", principal=CITY_HR)
-    assert subsidy.spend(grant["grant_id"], "1.00")["status"] == "reported"
+    assert subsidy.spend(grant["grant_id"], "1.00", category="venue_rent")["status"] == (
+        "reported")
+
+
+VENUE_USES = {"venue_rent": "场地租金", "talent_activity": "人才活动"}
+
+
+def test_a_district_grant_is_spent_under_the_district_funds_own_uses(subsidy):
+    """R14.1 (Art 14): a district grant follows the district fund's allowed uses, not the
+    eight Art 9 categories (which the old rule applied to it); the city fund's are Art 9's."""
+    with pytest.raises(InvalidInput) as city_uses:
+        subsidy.budget("300000.00", allowed_uses=VENUE_USES)
+    assert (city_uses.value.code, city_uses.value.details["rule"]) == (
+        "fund.city_uses_fixed", "R9.3")
+    assert subsidy.count(Fund) == 0
+    fund = subsidy.budget("300000.00", principal=HUANCUI, district="371002")
+    assert fund["allowed_uses"] == {}
+    propose = load(contract.ProposeGrant(), {"station_id": "st-1", "amount": "20000.00",
+                                            "purpose": "venue_subsidy"})
+    grant_id = grants.propose_grant(subsidy.ctx(HUANCUI), propose)["grant_id"]
+    subsidy.approve(grant_id, principal=HUANCUI)
+    subsidy.disburse(grant_id, "20000.00", principal=HUANCUI)
+    with pytest.raises(InvalidInput) as unset:  # nothing allowed until the district sets it
+        subsidy.spend(grant_id, "100.00", category="venue_rent")
+    assert unset.value.code == "expenditure.district_use_not_allowed"
+
+    configured = subsidy.budget("320000.00", principal=HUANCUI, district="371002",
+                                allowed_uses=VENUE_USES)
+    assert configured["allowed_uses"] == VENUE_USES
+    with pytest.raises(InvalidInput) as art9:  # an Art 9 category is not the district's
+        subsidy.spend(grant_id, "100.00", category="infrastructure")
+    assert (art9.value.code, art9.value.details["allowed"]) == (
+        "expenditure.district_use_not_allowed", ["venue_rent", "talent_activity"])
+    assert subsidy.count(Expenditure) == 0
+    assert subsidy.spend(grant_id, "100.00", category="venue_rent")["status"] == "reported"
+    city = subsidy.budget("1000000.00")
+    assert city["allowed_uses"]["infrastructure"] == "驿站基础建设"
 
 
 def test_every_posting_names_its_person_and_document(subsidy):  # R13.1

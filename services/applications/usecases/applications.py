@@ -7,7 +7,7 @@ import base64
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from contracts.rpc import applications as contract
 from servicekit.auth import READ_EVERYTHING, Principal
@@ -23,6 +23,7 @@ from services.applications.models import (
     Attachment,
     HostUnit,
     PanelMember,
+    Station,
 )
 from services.applications.usecases.policies import policy_in_force
 from services.applications.usecases.shared import (
@@ -76,9 +77,10 @@ def _apply_fields(uow: UnitOfWork, app: Application, data: dict) -> None:
         app.committed_funding_fen = yuan_to_fen(data.pop("committed_funding"),
                                                 "committed_funding")
     for key in ("station_type", "station_name", "conditions", "planned_functions",
-                "cooperating_experts", "premises"):
+                "type_functions", "cooperating_experts", "premises"):
         if key in data:
             setattr(app, key, data[key])
+    domain.check_type_functions(app.station_type, app.type_functions)
     evidence = {e for c in app.conditions.values() for e in c.get("evidence", [])}
     known = set(uow.session.scalars(select(Attachment.id).where(Attachment.id.in_(evidence))))
     if evidence - known:
@@ -90,10 +92,14 @@ def _apply_fields(uow: UnitOfWork, app: Application, data: dict) -> None:
 
 def _refuse_second_open(uow: UnitOfWork, unit_id: str, station_type: str,
                         except_id: str | None = None) -> None:
+    """One application of a type at a time, and none while the unit's station of that type
+    holds its title; a unit whose station was revoked may apply again (R16.2, 能进能出)."""
+    revoked = select(Station.application_id).where(Station.status == "revoked")
     query = select(Application.number).where(
         Application.host_unit_id == unit_id,
         Application.station_type == station_type,
-        Application.status.in_(_OPEN | {"approved"}),
+        or_(Application.status.in_(_OPEN),
+            and_(Application.status == "approved", Application.id.not_in(revoked))),
     )
     if except_id:
         query = query.where(Application.id != except_id)
@@ -101,8 +107,9 @@ def _refuse_second_open(uow: UnitOfWork, unit_id: str, station_type: str,
     if existing:
         raise Conflict(
             "application.duplicate_open",
-            f"The unit already has application {existing} of this type open or approved.",
-            f"该单位已有同类型的申请（{existing}）在办或已认定。",
+            f"The unit already has application {existing} of this type open, or approved with "
+            "a station holding its title.",
+            f"该单位已有同类型的申请（{existing}）在办，或已认定且驿站称号仍有效。",
             {"field": "station_type", "existing": existing},
         )
 
@@ -120,7 +127,7 @@ def _forwarded(uow: UnitOfWork, app: Application) -> dict[str, Any]:
         "application_id": app.id, "number": app.number, "district": app.district,
         "station_type": app.station_type, "station_name": app.station_name,
         "round": app.round, "conditions": app.conditions,
-        "planned_functions": app.planned_functions,
+        "planned_functions": app.planned_functions, "type_functions": app.type_functions,
         "cooperating_experts": app.cooperating_experts, "premises": app.premises,
         "committed_funding_fen": app.committed_funding_fen,
         "submitted_at": app.submitted_at.isoformat(),
@@ -171,6 +178,7 @@ def create_application(ctx: Context, data: dict) -> dict:
             round=0,
             conditions={},
             planned_functions=[],
+            type_functions=[],
             cooperating_experts=[],
             premises={},
             committed_funding_fen=0,

@@ -81,6 +81,7 @@ def take_over(ctx: Context, source: str, payload: dict[str, Any]) -> None:
             station_name=payload["station_name"], district=payload["district"],
             route="district", status="at_city", round=payload["round"],
             conditions=payload["conditions"], planned_functions=payload["planned_functions"],
+            type_functions=payload["type_functions"],
             cooperating_experts=payload["cooperating_experts"], premises=payload["premises"],
             committed_funding_fen=payload["committed_funding_fen"],
             created_at=payload["history"][0]["at"] if payload["history"] else now,

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 
 from contracts.rpc import applications as contract
 from servicekit.context import Context
+from servicekit.db import UnitOfWork
 from servicekit.errors import Conflict, InvalidInput
 from services.applications import domain
-from services.applications.models import Application, Notice, NoticeItem, Objection
+from services.applications.models import (
+    Application,
+    Notice,
+    NoticeItem,
+    Objection,
+    Shortlist,
+)
 from services.applications.usecases.calendar import load_calendar
-from services.applications.usecases.policies import policy_in_force
+from services.applications.usecases.policies import policy_in_force, terms_in_force
 from services.applications.usecases.shared import get, get_all, move, next_number
 
 # The public sees neither the applications' status and score nor the objections.
-_HIDDEN_FROM_PUBLIC = ("applications.status", "applications.score", "objections")
+_HIDDEN_FROM_PUBLIC = ("applications.status", "applications.score", "objections", "ranking")
 _PUBLIC = contract.Notice(exclude=_HIDDEN_FROM_PUBLIC)
 _STAFF = contract.Notice(exclude=("objections",))
 _PUBLIC_LIST = contract.Notice(many=True, exclude=_HIDDEN_FROM_PUBLIC)
@@ -37,8 +45,10 @@ def publish_notice(ctx: Context, data: dict) -> dict:
         raise InvalidInput("notice.published_on", "A notice cannot be published in the past.",
                            "公示发布日期不能早于今天。", {"field": "published_on"})
     with uow:
-        policy = policy_in_force(uow, published_on)
-        window = load_calendar(uow).notice_window(published_on)
+        terms = terms_in_force(uow, published_on)
+        policy = terms.code
+        # R7.3, R18.1: the notice runs for the working days the version in force fixes.
+        window = load_calendar(uow).notice_window(published_on, terms.notice_working_days)
         apps = get_all(uow, data["application_ids"])
         now = ctx.now()
         notice = Notice(
@@ -52,6 +62,7 @@ def publish_notice(ctx: Context, data: dict) -> dict:
         for app in apps:
             move(uow, app, "publish", now, notice.number, policy)
             notice.items.append(NoticeItem(application_id=app.id, application=app))
+        notice.ranking = _rankings(uow, apps)
         uow.session.add(notice)
         answer = _STAFF.dump(notice)
         uow.audit("notice.publish", "notice", notice.id, None, answer)
@@ -61,6 +72,15 @@ def publish_notice(ctx: Context, data: dict) -> dict:
         }, aggregate_id=notice.id)
         uow.commit()
         return answer
+
+
+def _rankings(uow: UnitOfWork, apps: list[Application]) -> list[dict[str, Any]]:
+    """R7.2: the shortlisting decisions behind the notice, each with its rule and ranking."""
+    ids = sorted({a.shortlist_id for a in apps if a.shortlist_id})
+    decisions = uow.session.scalars(
+        select(Shortlist).where(Shortlist.id.in_(ids)).order_by(Shortlist.decided_at))
+    return [{"shortlist_id": d.id, "top": d.top, "minimum_score": d.minimum_score,
+             "decided_at": d.decided_at.isoformat(), "ranking": d.ranking} for d in decisions]
 
 
 def file_objection(ctx: Context, data: dict) -> dict:

@@ -20,11 +20,14 @@ from services.applications.models import (
     Application,
     ApplicationHistory,
     HostUnit,
+    Organisation,
     PanelMember,
     Review,
     ReviewExpert,
     Rubric,
+    Shortlist,
 )
+from services.applications.usecases import organisations
 from services.applications.usecases.policies import policy_in_force
 from services.applications.usecases.shared import get, get_all, is_reviewer_of, move
 
@@ -72,13 +75,37 @@ def register_review_expert(ctx: Context, data: dict) -> dict:
     with uow:
         if data["host_unit_id"]:
             get(uow, HostUnit, data["host_unit_id"], "host_unit")
+        if data["organisation_id"]:
+            get(uow, Organisation, data["organisation_id"], "organisation")
         expert = ReviewExpert(id=str(uuid.uuid4()), tenant=ctx.tenant.code,
-                              created_at=datetime.now(UTC), **data)
+                              created_at=datetime.now(UTC), active=True, **data)
         uow.session.add(expert)
         answer = _EXPERT.dump(expert)
         uow.audit("review_expert.register", "review_expert", expert.id, None, answer)
         uow.commit()
         return answer
+
+
+def set_review_expert_active(ctx: Context, expert_id: str, active: bool,
+                             reason: str | None = None) -> dict:
+    """city_hr retires a review expert registered by mistake, or brings one back: never
+    deleted (panels keep their members), a retired one is put on no new panel; audited."""
+    ctx.principal.require("city_hr")
+    uow = ctx.uow
+    with uow:
+        expert = get(uow, ReviewExpert, expert_id, "review_expert")
+        if expert.active == active:
+            raise Conflict("review_expert.already_" + ("active" if active else "inactive"),
+                           f"The review expert is already {'active' if active else 'deactivated'}.",
+                           "该评审专家已是" + ("启用" if active else "停用") + "状态。",
+                           {"expert_id": expert_id})
+        before = _EXPERT.dump(expert)
+        expert.active, expert.deactivation_reason = active, None if active else reason
+        after = _EXPERT.dump(expert)
+        uow.audit("review_expert." + ("reactivate" if active else "deactivate"),
+                  "review_expert", expert.id, before, after)
+        uow.commit()
+        return after
 
 
 def set_rubric(ctx: Context, criteria: list[dict]) -> dict:
@@ -97,14 +124,26 @@ def set_rubric(ctx: Context, criteria: list[dict]) -> dict:
         return _RUBRIC.dump(rubric)
 
 
+def _names(experts: dict[str, ReviewExpert]) -> str:
+    """The panel as its history shows it: names and organisations, not ids."""
+    return "、".join(f"{x.name}（{x.organisation_name}）" for x in experts.values())
+
+
 def form_panel(ctx: Context, application_id: str, expert_ids: list[str]) -> dict:
     """Form the panel of an application at the city stage; under review, extend it (after a
-    member declined): the members who score it and the new ones must make a panel (R7.2)."""
+    member declined): the members who score it and the new ones must make a panel (R7.2),
+    none in conflict with the applicant by the organisation registry (R7.5)."""
     ctx.principal.require("city_hr")
     uow = ctx.uow
     with uow:
         app = get(uow, Application, application_id, "application")
         experts = {e: get(uow, ReviewExpert, e, "review_expert") for e in expert_ids}
+        retired = sorted(e for e, x in experts.items() if not x.active)
+        if retired:
+            raise Conflict("review_expert.inactive",
+                           f"These review experts are deactivated: {', '.join(retired)}.",
+                           f"以下评审专家已停用：{'、'.join(retired)}。",
+                           {"field": "expert_ids", "experts": retired})
         extending = app.status == "under_review"
         already = sorted({m.expert_id for m in app.panel_members} & set(expert_ids))
         if extending and already:
@@ -114,15 +153,17 @@ def form_panel(ctx: Context, application_id: str, expert_ids: list[str]) -> dict
                            f"以下专家已在（或曾在）该申请的评审组中：{'、'.join(already)}。",
                            {"field": "expert_ids", "experts": already})
         active = app.panel if extending else []
-        units = {m.expert_id: uow.session.get(ReviewExpert, m.expert_id).host_unit_id
-                 for m in app.panel_members if m.expert_id in active}
-        domain.check_panel([*active, *expert_ids], app.host_unit_id,
-                           {**units, **{e: x.host_unit_id for e, x in experts.items()}})
+        members = {m.expert_id: uow.session.get(ReviewExpert, m.expert_id)
+                   for m in app.panel_members if m.expert_id in active}
+        domain.check_panel([*active, *expert_ids],
+                           organisations.of_host_unit(uow, app.host_unit_id),
+                           {e: organisations.of_expert(uow, x)
+                            for e, x in {**members, **experts}.items()})
         now = ctx.now()
         if extending:
-            _note(uow, app, "extend_panel", now, f"panel + {', '.join(expert_ids)}")
+            _note(uow, app, "extend_panel", now, f"panel + {_names(experts)}")
         else:
-            move(uow, app, "form_panel", now, f"panel: {', '.join(expert_ids)}")
+            move(uow, app, "form_panel", now, f"panel: {_names(experts)}")
         app.panel_members.extend(PanelMember(expert_id=e, assigned_at=now) for e in expert_ids)
         uow.commit()
         return _WITH_PANEL.dump(app)
@@ -210,7 +251,8 @@ def record_review(ctx: Context, data: dict) -> dict:
 
 
 def shortlist_applications(ctx: Context, data: dict) -> list[dict]:
-    """R7.2: the best by aggregated score are shortlisted; the rest are not selected."""
+    """R7.2: the best by aggregated score under an explicit rule (top N, minimum score) are
+    shortlisted, the rest not selected; the decision keeps its rule and ranking."""
     ctx.principal.require("city_hr")
     uow = ctx.uow
     with uow:
@@ -224,9 +266,22 @@ def shortlist_applications(ctx: Context, data: dict) -> list[dict]:
         chosen = domain.select_shortlist(ranked, data["top"], data["minimum_score"])
         by_id = {a.id: a for a in apps}
         now = ctx.now()
+        decision = Shortlist(
+            id=str(uuid.uuid4()), top=data["top"], minimum_score=data["minimum_score"],
+            ranking=[{"application_id": r.application_id,
+                      "number": by_id[r.application_id].number,
+                      "station_name": by_id[r.application_id].station_name,
+                      "score": str(r.score), "rank": r.rank,
+                      "shortlisted": r.application_id in chosen} for r in ranked],
+            policy_version=policy, decided_by=uow.actor, decided_at=now)
+        uow.session.add(decision)
+        uow.audit("application.shortlist_decided", "shortlist", decision.id, None,
+                  {"top": decision.top, "minimum_score": decision.minimum_score,
+                   "ranking": decision.ranking, "policy_version": policy})
         for entry in ranked:
             app = by_id[entry.application_id]
             app.score, app.rank = str(entry.score), entry.rank
+            app.shortlist_id = decision.id
             selected = app.id in chosen
             move(uow, app, "shortlist" if selected else "not_select", now,
                  f"score {entry.score}, rank {entry.rank}", policy)

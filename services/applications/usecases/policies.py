@@ -29,11 +29,17 @@ def policy_in_force(uow: UnitOfWork, day: date) -> str:
     return domain.version_in_force(_versions(uow), day).code
 
 
+def terms_in_force(uow: UnitOfWork, day: date) -> PolicyVersion:
+    """The version in force on ``day`` with its thresholds; refused when none is (R18.1)."""
+    return uow.session.get(PolicyVersion, policy_in_force(uow, day))
+
+
 # commands -----------------------------------------------------------------------------------
 
 
 def register_policy_version(ctx: Context, data: dict) -> dict:
-    """R18.1: an administrator registers the successor of the measures."""
+    """R18.1: an administrator registers the successor of the measures, with the thresholds
+    it fixes (those of the 2020 measures unless it says otherwise)."""
     ctx.principal.require("city_hr")
     uow = ctx.uow
     with uow:
@@ -44,7 +50,10 @@ def register_policy_version(ctx: Context, data: dict) -> dict:
             uow.audit("policy.close", "policy_version", closed.code,
                       {"effective_to": None}, {"effective_to": closed.effective_to.isoformat()})
             predecessor.effective_to = closed.effective_to
-        row = PolicyVersion(**data, registered_by=uow.actor, registered_at=datetime.now(UTC))
+        terms = data.pop("terms") or contract.TERMS_OF_2020
+        domain.check_terms(terms)
+        row = PolicyVersion(**data, **terms, registered_by=uow.actor,
+                            registered_at=datetime.now(UTC))
         uow.session.add(row)
         answer = _POLICY.dump(row)
         uow.audit("policy.register", "policy_version", row.code, None, answer)

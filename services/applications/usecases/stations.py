@@ -89,6 +89,28 @@ def follow_evaluation(ctx: Context, station_id: str, cause: str, reason: str) ->
         uow.commit()
 
 
+def record_commendation(ctx: Context, payload: dict) -> None:
+    """R17.2: a 表扬 the city recorded enters the station's history in the registry, with its
+    document number, date and reason; the status stays what it is."""
+    if not ctx.tenant.is_city:
+        return  # a district's copy of the registry follows the city's (handover.py)
+    uow = ctx.uow
+    with uow:
+        station = uow.session.get(Station, payload["station_id"])
+        if station is None:
+            raise NotFound("station.not_found", f"No station {payload['station_id']}.",
+                           f"未找到驿站 {payload['station_id']}。", {"id": payload["station_id"]})
+        reason = (f"表扬 commended: {payload['document']} ({payload['commended_on']}): "
+                  f"{payload['reason']}")
+        uow.session.add(StationHistory(
+            station_id=station.id, at=datetime.now(UTC), actor=uow.actor, role=uow.role,
+            from_status=station.status, to_status=station.status, reason=reason))
+        uow.audit("station.commended", "station", station.id, None,
+                  {"status": station.status, "reason": reason,
+                   "commendation_id": payload["commendation_id"]})
+        uow.commit()
+
+
 # queries ------------------------------------------------------------------------------------
 
 
@@ -102,12 +124,13 @@ def list_stations(ctx: Context, query: dict) -> dict:
             principal.district if principal.role == "district_hr" else None)
         if district:
             stmt = stmt.where(Station.district == district)
-        for key in ("station_type", "status"):
+        for key in ("host_unit_id", "station_type", "status"):
             if query[key]:
                 stmt = stmt.where(getattr(Station, key) == query[key])
         if query["q"]:
-            like = f"%{query['q']}%"
-            stmt = stmt.where(or_(Station.name.like(like), Station.plaque_number.like(like)))
+            # autoescape: % and _ in the words are searched for, not wildcards.
+            stmt = stmt.where(or_(Station.name.contains(query["q"], autoescape=True),
+                                  Station.plaque_number.contains(query["q"], autoescape=True)))
         items, total = paginate(ctx.uow.session, stmt, query["limit"], query["offset"])
         return page(_ENTRIES.dump(items), total, query["limit"], query["offset"])
 

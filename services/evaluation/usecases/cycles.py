@@ -19,12 +19,15 @@ from services.evaluation.models import (
     Activity,
     Assignment,
     Collaboration,
+    Commendation,
     Cycle,
     CycleStation,
     Demonstration,
     ExpertService,
+    Publicity,
     Rectification,
     Station,
+    Training,
     WorkReport,
 )
 from services.evaluation.usecases.rectifications import open_rectification
@@ -46,7 +49,9 @@ _SETTINGS = contract.Cycle()
 
 def _prefills(uow: UnitOfWork, stations: list[Station], reference: date,
               targets: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Criteria (4) and (6) of each station from its records over its window (R16.1)."""
+    """Criteria (4) and (6) of each station from its records over its window (R16.1), and
+    the context the reviewers read with them: its commendations (R17.2), the city's training
+    its staff attended and its publicity (R12.1) in the window."""
     ids = [s.id for s in stations]
     windows = {s.id: (domain.evaluation_basis(s.approved_on, s.last_evaluated_on), reference)
                for s in stations}
@@ -79,6 +84,29 @@ def _prefills(uow: UnitOfWork, stations: list[Station], reference: date,
                    WorkReport.submitted_on)
             .where(WorkReport.station_id.in_(ids), WorkReport.submitted_on.is_not(None))):
         submitted[station_id][(kind, year)] = submitted_on
+    # R17.2: commendations since the last evaluation are part of the reviewers' context.
+    commended: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in uow.session.scalars(select(Commendation).where(Commendation.station_id.in_(ids))
+                                   .order_by(Commendation.commended_on)):
+        if inside(row.station_id, row.commended_on):
+            commended[row.station_id].append({
+                "document": row.document, "commended_on": row.commended_on.isoformat(),
+                "reason": row.reason})
+    # R12.1: the city's training its staff attended and its publicity, for criterion (5).
+    trained: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in uow.session.scalars(select(Training).order_by(Training.held_on)):
+        for attendee in row.attendees:
+            if attendee["station_id"] in windows and inside(attendee["station_id"], row.held_on):
+                trained[attendee["station_id"]].append({
+                    "held_on": row.held_on.isoformat(), "topic": row.topic,
+                    "people": attendee["people"]})
+    published: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in uow.session.scalars(select(Publicity).where(Publicity.station_id.in_(ids))
+                                   .order_by(Publicity.published_on)):
+        if inside(row.station_id, row.published_on):
+            published[row.station_id].append({
+                "kind": row.kind, "title": row.title,
+                "published_on": row.published_on.isoformat()})
     dues = due_dates(uow)
     prefills = {}
     for s in stations:
@@ -93,6 +121,8 @@ def _prefills(uow: UnitOfWork, stations: list[Station], reference: date,
         prefills[s.id] = {
             "events_and_talents_served": domain.prefill_events(counts, targets, windows[s.id]),
             "plans_and_reports": domain.prefill_reports(owed, submitted[s.id], windows[s.id]),
+            "context": {"commendations": commended[s.id], "trainings": trained[s.id],
+                        "publicity": published[s.id]},
         }
     return prefills
 
@@ -267,8 +297,9 @@ def get_cycle(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_cycle_report(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """A finalized cycle's ranking with per-criterion scores and outcomes; a district sees its
-    own stations (R13.1), a host unit its own station's row alone."""
+    """A finalized cycle's ranking with per-criterion scores, outcomes and the reviewers'
+    reasoned adjustments of criteria (4) and (6) (R16.1); a district sees its own stations
+    (R13.1), a host unit its own station's row alone."""
     visible = visible_stations(ctx.principal)
     uow = ctx.uow
     with uow:
@@ -289,9 +320,15 @@ def get_cycle_report(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
             select(Rectification).where(Rectification.cycle_id == cycle.id))}
         demonstrations = {d.station_id: d for d in uow.session.scalars(
             select(Demonstration).where(Demonstration.cycle_id == cycle.id))}
+        adjustments: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for station_id, expert_id, moved in uow.session.execute(
+                select(Assignment.station_id, Assignment.expert_id, Assignment.adjustments)
+                .where(Assignment.cycle_id == cycle.id).order_by(Assignment.expert_id)):
+            adjustments[station_id].extend({**a, "expert_id": expert_id} for a in moved or ())
         rows = [{"station": station, "member": member, "outcome": domain.outcome_of(member.grade),
                  "rectification": rectifications.get(station.id),
-                 "demonstration": demonstrations.get(station.id)}
+                 "demonstration": demonstrations.get(station.id),
+                 "adjustments": adjustments[station.id]}
                 for member, station in uow.session.execute(query)]
         return _REPORT.dump({"cycle": cycle, "criteria": list(domain.CRITERIA), "rows": rows})
 

@@ -1,5 +1,6 @@
-"""Demonstration-station selection (R9.1, R9.2): the city proposes an excellent station with
-its subsidy; the city HR bureau and the organisation department each confirm."""
+"""Demonstration-station selection (R9.1, R9.2, R9.4): the city proposes, at a time it chooses,
+a station with a good evaluation record, with its subsidy; the city HR bureau and the
+organisation department each confirm, and the amount they confirm is what the grant commits."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from servicekit.errors import Conflict
 from servicekit.money import yuan_to_fen
 from servicekit.paging import page, paginate
 from services.evaluation import domain
-from services.evaluation.models import CycleStation, Demonstration, Station
+from services.evaluation.models import Cycle, CycleStation, Demonstration, Station
 from services.evaluation.usecases.shared import (
     iso,
     load_cycle,
@@ -41,19 +42,40 @@ def _selection(uow: UnitOfWork, selection_id: str) -> Demonstration:
 # Commands ------------------------------------------------------------------------------------
 
 
+def _latest_record(uow: UnitOfWork, station_id: str) -> tuple[str | None, str | None]:
+    """The cycle and grade of the station's latest finalized evaluation (none: not yet)."""
+    row = uow.session.execute(
+        select(CycleStation.cycle_id, CycleStation.grade)
+        .join(Cycle, Cycle.id == CycleStation.cycle_id)
+        .where(CycleStation.station_id == station_id, Cycle.status == "finalized")
+        .order_by(Cycle.reference_date.desc(), Cycle.finalized_on.desc())).first()
+    return (row.cycle_id, row.grade) if row else (None, None)
+
+
 def propose_demonstration(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """R9.1: the city proposes an excellent station of a finalized cycle, with its subsidy."""
+    """R9.1, R9.4: the city proposes, when it chooses, a station with a good evaluation record
+    (its latest evaluation, which a given cycle must be), with its subsidy."""
     principal = ctx.principal
     principal.require("city_hr")
     subsidy_fen = yuan_to_fen(data["proposed_subsidy"], "proposed_subsidy")
     uow = ctx.uow
     with uow:
-        cycle = load_cycle(uow, data["cycle_id"])
+        if data["cycle_id"] is not None:
+            load_cycle(uow, data["cycle_id"])
         station = load_station(uow, data["station_id"])
-        grade = uow.session.scalar(select(CycleStation.grade).where(
-            CycleStation.cycle_id == cycle.id, CycleStation.station_id == station.id))
+        basis, grade = _latest_record(uow, station.id)
+        if data["cycle_id"] not in (None, basis):
+            raise Conflict(
+                "demonstration.not_latest_record",
+                f"Cycle {data['cycle_id']} is not the latest evaluation of station "
+                f"{station.id}; a selection rests on its latest record (R9.4).",
+                f"评估周期（{data['cycle_id']}）不是驿站（{station.id}）最近一次评估，"
+                "示范驿站遴选须依据最近一次评估记录（R9.4）。",
+                {"field": "cycle_id", "latest_cycle_id": basis, "rule": "R9.4"},
+            )
         domain.check_demonstration(grade, ref(station), subsidy_fen, data["provincial"],
                                    data["provincial_reference"])
+        cycle = load_cycle(uow, basis)
         existing = uow.session.scalars(select(Demonstration).where(
             Demonstration.cycle_id == cycle.id, Demonstration.station_id == station.id)).first()
         if existing is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from contracts.rpc import evaluation as contract
 from servicekit.context import Context
+from servicekit.db import UnitOfWork
 from servicekit.errors import Conflict
 from services.evaluation import domain
 from services.evaluation.models import ReportDeadline, Station, WorkReport
@@ -34,6 +35,21 @@ def _owed(station_id: str, kind: str, year: int, due_on: date, row: WorkReport |
     return {"station_id": station_id, "kind": kind, "year": year, "due_on": due_on,
             "state": domain.report_state(due_on, row.submitted_on if row else None, today),
             "report": row}
+
+
+def overdue_reports(uow: UnitOfWork, station: Station, today: date) -> list[dict[str, Any]]:
+    """Every plan and summary past due and not in (Art 15, 16(6)), whether or not the deadline
+    check has run since; ``overdue_since`` is the day the check found it (None: not yet)."""
+    rows = {(r.kind, r.year): r for r in uow.session.scalars(
+        select(WorkReport).where(WorkReport.station_id == station.id))}
+    overdue = []
+    for kind, year, due_on in domain.reports_owed(station.approved_on, station.revoked_on,
+                                                  due_dates(uow), today):
+        row = rows.get((kind, year))
+        if domain.report_state(due_on, row.submitted_on if row else None, today) == "overdue":
+            overdue.append({"kind": kind, "year": year, "due_on": due_on,
+                            "overdue_since": row.overdue_since if row else None})
+    return overdue
 
 
 # Commands ------------------------------------------------------------------------------------

@@ -71,7 +71,8 @@ def assign_reviewers(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def submit_scores(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """R16.1: an assigned reviewer scores the six criteria (and may revise until finalized)."""
+    """R16.1: an assigned reviewer scores the six criteria (and may revise until finalized);
+    criteria (4) and (6) are bound to their records but for a bounded, reasoned adjustment."""
     principal = ctx.principal
     principal.require("reviewer")
     uow = ctx.uow
@@ -89,11 +90,13 @@ def submit_scores(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
                 f"评审专家（{principal.expert}）未被分配评审该驿站（{data['station_id']}）。",
                 {"station_id": data["station_id"], "expert_id": principal.expert},
             )
-        sheet, from_records = domain.complete_sheet(data["scores"], member.prefill)
+        sheet, from_records, adjustments = domain.complete_sheet(
+            data["scores"], member.prefill, data["adjustment_reasons"])
         before = _SHEET.dump({"sheet": row}) if row.scored_at else None
         for criterion, value in sheet.items():
             setattr(row, criterion, value)
-        row.from_records, row.comments = from_records, data["comments"]
+        row.from_records, row.adjustments = from_records, adjustments
+        row.comments = data["comments"]
         row.scored_at = ctx.now()
         answer = _SHEET.dump({"sheet": row})
         uow.audit("cycle.scored", "cycle_station", f"{cycle.id}:{data['station_id']}",

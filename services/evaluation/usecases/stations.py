@@ -22,8 +22,9 @@ from services.evaluation.models import (
     ExpertService,
     Rectification,
     Station,
-    WorkReport,
 )
+from services.evaluation.usecases.commendations import commendations_of
+from services.evaluation.usecases.reports import overdue_reports
 from services.evaluation.usecases.shared import iso, readable_station
 
 _PROFILE = contract.StationProfile()
@@ -91,7 +92,8 @@ def _close_open_work(ctx: Context, station_id: str, reason: str) -> None:
 
 def get_station_profile(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """The station as evaluation sees it: status, records, overdue reports, open
-    rectification, and its own results and findings (never another station's)."""
+    rectification, its own results and findings (never another station's) and its
+    commendations (R17.2)."""
     uow = ctx.uow
     with uow:
         station = readable_station(uow, ctx.principal, data["station_id"])
@@ -102,9 +104,6 @@ def get_station_profile(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
             select(ExpertService.status).where(ExpertService.station_id == station.id)))
         collaborations = uow.session.scalar(
             select(func.count(Collaboration.id)).where(Collaboration.station_id == station.id))
-        overdue = uow.session.scalars(select(WorkReport).where(
-            WorkReport.station_id == station.id, WorkReport.submitted_on.is_(None))
-            .order_by(WorkReport.due_on))
         results = uow.session.execute(
             select(CycleStation, Cycle).join(Cycle, Cycle.id == CycleStation.cycle_id)
             .where(CycleStation.station_id == station.id, Cycle.status == "finalized")
@@ -115,8 +114,9 @@ def get_station_profile(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
             "station": station,
             "records": {"activities": activities, "talents_served": int(talents),
                         "expert_services": dict(services), "collaborations": collaborations},
-            "overdue_reports": list(overdue),
+            "overdue_reports": overdue_reports(uow, station, ctx.today()),
             "results": [{"cycle": cycle, "result": member,
                          "rectification": rectifications.get(cycle.id)}
                         for member, cycle in results],
+            "commendations": commendations_of(uow, station.id),
         })

@@ -19,6 +19,7 @@ from services.matching.usecases.shared import paged
 def list_collaborations(ctx: Context, query: dict[str, Any]) -> dict[str, Any]:
     principal = ctx.principal
     principal.require(*domain.READERS, "enterprise", "expert", "system")
+    principal.require_own_filters(query, expert="expert_id")
     with ctx.uow:
         stmt = select(Collaboration).order_by(Collaboration.created_at, Collaboration.id)
         if principal.role == "enterprise":

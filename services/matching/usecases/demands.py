@@ -142,6 +142,7 @@ def get_demand(ctx: Context, demand_id: str) -> dict[str, Any]:
 def list_demands(ctx: Context, query: dict[str, Any]) -> dict[str, Any]:
     principal = ctx.principal
     principal.require(*domain.READERS, "enterprise", "system")
+    principal.require_own_filters(query, district="district")  # R13.1
     with ctx.uow:
         stmt = select(Demand).order_by(Demand.posted_at.desc(), Demand.id)
         if principal.role == "enterprise":

@@ -7,25 +7,34 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contracts.rpc.matching import PROFILE_FIELDS, MaskedTalentExpert, TalentExpert
+from contracts.rpc.matching import (
+    ATTESTED_FIELDS,
+    PROFILE_FIELDS,
+    ExpertChangeRequestAnswer,
+    MaskedTalentExpert,
+    TalentExpert,
+)
 from servicekit.auth import Principal
 from servicekit.context import Context
 from servicekit.db import UnitOfWork
 from servicekit.errors import Conflict, InvalidInput, NotFound
 from servicekit.paging import page, paginate
 from services.matching import domain, search
-from services.matching.models import Expert
+from services.matching.models import Expert, ExpertChangeRequest
 from services.matching.usecases.shared import (
     bump_index_revision,
     check_station,
     load_expert,
     new_id,
+    paged,
 )
 
 _FULL = TalentExpert()
 _MASKED = MaskedTalentExpert()
 # What the audit log keeps of a profile: everything, personal data masked.
 _AUDIT = MaskedTalentExpert(only=PROFILE_FIELDS)
+_CHANGE = ExpertChangeRequestAnswer()
+STAFF = ("city_hr", "district_hr")
 
 
 def expert_answer(principal: Principal, expert: Expert) -> dict[str, Any]:
@@ -58,7 +67,7 @@ def _check_can_read(principal: Principal, expert: Expert) -> None:
     if principal.role == "expert":
         domain.check_can_manage_expert(principal, expert.id, expert.district)
     elif principal.role == "enterprise":
-        if not expert.consent_to_contact:
+        if not (expert.consent_to_contact and expert.active):
             raise NotFound("expert.not_found", f"There is no expert {expert.id}.",
                            f"不存在专家 {expert.id}。", {"expert_id": expert.id})
     else:
@@ -104,6 +113,7 @@ def add_expert(ctx: Context, expert_id: str, data: dict[str, Any]) -> Expert:
         created_at=now,
         created_by=ctx.uow.actor,
         updated_at=now,
+        active=True,
     )
     ctx.uow.session.add(expert)
     bump_index_revision(ctx.uow)
@@ -119,23 +129,109 @@ def register_expert(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         return expert_answer(ctx.principal, expert)
 
 
+def _apply(ctx: Context, expert: Expert, changes: dict[str, Any], action: str) -> None:
+    """Write ``changes`` (checked) to the profile, its index terms and the audit; no commit."""
+    check_station(ctx.uow, changes.get("station_id"))
+    _check_id_number_free(ctx.uow, changes.get("id_number"), expert.id)
+    before = _AUDIT.dump(expert)
+    for name, value in changes.items():
+        setattr(expert, name, value)
+    profile = {name: getattr(expert, name) for name in PROFILE_FIELDS}
+    expert.tokens = " ".join(expert_tokens(ctx.segmenter, profile))
+    expert.updated_at = ctx.now()
+    bump_index_revision(ctx.uow)
+    ctx.uow.audit(action, "expert", expert.id, before, _AUDIT.dump(expert))
+
+
 def update_expert(ctx: Context, expert_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Only the fields given change; moving to another district needs the right to both."""
+    """Only the fields given change; moving to another district needs the right to both. An
+    expert's own change of an attested field (ATTESTED_FIELDS) is not applied: it becomes a
+    change request that staff of the expert's district or the city accept or reject."""
     with ctx.uow:
         expert = load_expert(ctx.uow, expert_id)
         domain.check_can_manage_expert(ctx.principal, expert.id, expert.district)
-        if "district" in changes:
+        attested: dict[str, Any] = {}
+        if ctx.principal.role == "expert":
+            attested = {name: changes.pop(name) for name in ATTESTED_FIELDS
+                        if name in changes and changes[name] != getattr(expert, name)}
+            check_station(ctx.uow, attested.get("station_id"))
+        elif "district" in changes:
             domain.check_can_manage_expert(ctx.principal, expert.id, changes["district"])
-        check_station(ctx.uow, changes.get("station_id"))
-        _check_id_number_free(ctx.uow, changes.get("id_number"), expert.id)
-        before = _AUDIT.dump(expert)
-        for name, value in changes.items():
-            setattr(expert, name, value)
-        profile = {name: getattr(expert, name) for name in PROFILE_FIELDS}
-        expert.tokens = " ".join(expert_tokens(ctx.segmenter, profile))
+        _apply(ctx, expert, changes, "expert.update")
+        if attested:
+            _request_change(ctx, expert, attested)
+        ctx.uow.commit()
+        return expert_answer(ctx.principal, expert)
+
+
+def _request_change(ctx: Context, expert: Expert, attested: dict[str, Any]) -> None:
+    """The expert's attested changes as one pending request; an earlier pending one of theirs
+    is replaced (rejected with that reason), so staff decide on the latest."""
+    now = ctx.now()
+    for earlier in ctx.uow.session.scalars(select(ExpertChangeRequest).where(
+            ExpertChangeRequest.expert_id == expert.id,
+            ExpertChangeRequest.status == "pending")):
+        earlier.status, earlier.decided_at = "rejected", now
+        earlier.decided_by, earlier.reason = ctx.uow.actor, "superseded by a later request"
+    request = ExpertChangeRequest(id=new_id(), expert_id=expert.id, changes=attested,
+                                  status="pending", requested_by=ctx.uow.actor,
+                                  requested_at=now, expert=expert)
+    ctx.uow.session.add(request)
+    ctx.uow.audit("expert.change_requested", "expert_change_request", request.id, None,
+                  _CHANGE.dump(request))
+
+
+def decide_change_request(ctx: Context, request_id: str, decision: str,
+                          reason: str | None) -> dict[str, Any]:
+    """Staff accept (the changes are written, checked as a staff edit) or reject a pending
+    change request of an expert of their district (R13.1) or, for the city, any."""
+    ctx.principal.require(*STAFF)
+    with ctx.uow:
+        request = ctx.uow.session.get(ExpertChangeRequest, request_id)
+        if request is None:
+            raise NotFound("change_request.not_found", f"There is no change request {request_id}.",
+                           f"不存在变更申请 {request_id}。", {"change_request_id": request_id})
+        expert = request.expert
+        ctx.principal.require_district(expert.district)
+        if request.status != "pending":
+            raise Conflict("change_request.decided",
+                           f"The change request is already {request.status}.",
+                           "该变更申请已处理。", {"status": request.status})
+        before = _CHANGE.dump(request)
+        if decision == "accept":
+            if "district" in request.changes:
+                ctx.principal.require_district(request.changes["district"])
+            _apply(ctx, expert, dict(request.changes), "expert.update")
+        request.status = "accepted" if decision == "accept" else "rejected"
+        request.decided_by, request.decided_at, request.reason = ctx.uow.actor, ctx.now(), reason
+        after = _CHANGE.dump(request)
+        ctx.uow.audit(f"expert.change_{request.status}", "expert_change_request", request.id,
+                      before, after)
+        ctx.uow.commit()
+        return after
+
+
+def set_expert_active(ctx: Context, expert_id: str, active: bool,
+                      reason: str | None = None) -> dict[str, Any]:
+    """Staff of the expert's district (or the city) deactivate a profile created by mistake
+    (never deleted: it leaves recommendations and enterprises' view) or reactivate it."""
+    ctx.principal.require(*STAFF)
+    with ctx.uow:
+        expert = load_expert(ctx.uow, expert_id)
+        ctx.principal.require_district(expert.district)
+        if expert.active == active:
+            raise Conflict("expert.already_" + ("active" if active else "inactive"),
+                           f"The expert is already {'active' if active else 'deactivated'}.",
+                           "该专家已是" + ("启用" if active else "停用") + "状态。",
+                           {"expert_id": expert_id})
+        before = {"active": expert.active, "reason": expert.deactivation_reason}
+        expert.active = active
+        expert.deactivated_at = None if active else ctx.now()
+        expert.deactivation_reason = None if active else reason
         expert.updated_at = ctx.now()
         bump_index_revision(ctx.uow)
-        ctx.uow.audit("expert.update", "expert", expert.id, before, _AUDIT.dump(expert))
+        ctx.uow.audit("expert." + ("reactivate" if active else "deactivate"), "expert",
+                      expert.id, before, {"active": active, "reason": reason})
         ctx.uow.commit()
         return expert_answer(ctx.principal, expert)
 
@@ -159,16 +255,18 @@ def list_experts(ctx: Context, query: dict[str, Any]) -> dict[str, Any]:
         if principal.role == "expert":
             stmt = stmt.where(Expert.id == (principal.expert or ""))
         if principal.role == "enterprise":
-            stmt = stmt.where(Expert.consent_to_contact.is_(True))
+            stmt = stmt.where(Expert.consent_to_contact.is_(True), Expert.active.is_(True))
         if query.get("district"):
             stmt = stmt.where(Expert.district == query["district"])
         if query.get("talent_level"):
             stmt = stmt.where(Expert.talent_level == query["talent_level"])
         if query.get("q"):
-            pattern = f"%{query['q']}%"
+            # autoescape: % and _ in the words are searched for, not wildcards.
+            words = query["q"]
             stmt = stmt.where(
-                Expert.name.like(pattern) | Expert.skills.like(pattern)
-                | Expert.organisation.like(pattern)
+                Expert.name.contains(words, autoescape=True)
+                | Expert.skills.contains(words, autoescape=True)
+                | Expert.organisation.contains(words, autoescape=True)
             )
         if query.get("industry"):
             # Industries are a JSON list: filter in Python over the narrowed rows.
@@ -178,3 +276,22 @@ def list_experts(ctx: Context, query: dict[str, Any]) -> dict[str, Any]:
             rows, total = paginate(ctx.uow.session, stmt, query["limit"], query["offset"])
         return page([expert_answer(principal, e) for e in rows], total, query["limit"],
                     query["offset"])
+
+
+def list_change_requests(ctx: Context, query: dict[str, Any]) -> dict[str, Any]:
+    """Change requests, oldest first: staff see their district's (the city all), an expert
+    their own."""
+    principal = ctx.principal
+    principal.require(*STAFF, "auditor", "expert", "system")
+    principal.require_own_filters(query, expert="expert_id")
+    with ctx.uow:
+        stmt = (select(ExpertChangeRequest).join(Expert)
+                .order_by(ExpertChangeRequest.requested_at, ExpertChangeRequest.id))
+        if principal.role == "expert":
+            stmt = stmt.where(ExpertChangeRequest.expert_id == (principal.expert or ""))
+        if principal.role == "district_hr":
+            stmt = stmt.where(Expert.district == (principal.district or ""))
+        for name in ("status", "expert_id"):
+            if query.get(name):
+                stmt = stmt.where(getattr(ExpertChangeRequest, name) == query[name])
+        return paged(ctx, stmt, query, _CHANGE)

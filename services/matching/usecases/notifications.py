@@ -17,8 +17,8 @@ from contracts.rpc.matching import (
 )
 from servicekit.context import Context
 from servicekit.db import UnitOfWork
-from servicekit.errors import NotFound
-from services.matching import domain, notify
+from servicekit.errors import InvalidInput, NotFound
+from services.matching import domain, notify, webhook_targets
 from services.matching.models import Delivery, DeliveryAttempt, EnterpriseContact, Notification
 from services.matching.usecases.shared import paged
 
@@ -114,8 +114,25 @@ def mark_notification_read(ctx: Context, notification_id: str) -> dict[str, Any]
         return answer
 
 
+def _check_webhook_url(ctx: Context, url: str | None) -> None:
+    """Refuse an address the platform may not call (webhook_targets: no SSRF)."""
+    if not url:
+        return
+    try:
+        webhook_targets.check_saved(url, ctx.deliveries.targets)
+    except webhook_targets.TargetRefused as exc:
+        raise InvalidInput(
+            "notification.webhook_url",
+            f"{exc} A webhook must be a public HTTPS address.",
+            "Webhook 地址须为公网 HTTPS 地址，不得指向本机、内网、链路本地、组播或保留地址，"
+            "也不得包含用户名和密码。",
+            {"field": "webhook_url", "reason": exc.reason},
+        ) from None
+
+
 def set_notification_settings(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     enterprise_id = domain.check_enterprise_identity(ctx.principal)
+    _check_webhook_url(ctx, data["webhook_url"])
     with ctx.uow:
         contact = ctx.uow.session.get(EnterpriseContact, enterprise_id)
         before = SETTINGS.dump(contact) if contact else None

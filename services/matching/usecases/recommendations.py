@@ -47,7 +47,8 @@ def _index_docs(uow: UnitOfWork) -> list[search.ExpertDoc]:
     rows = uow.session.execute(
         select(Expert.id, Expert.tokens, Expert.industries, Expert.modes, Expert.district,
                Expert.availability, Expert.capacity, Expert.consent_to_contact,
-               Expert.organisation_id, Expert.organisation).order_by(Expert.id)
+               Expert.organisation_id, Expert.organisation)
+        .where(Expert.active.is_(True)).order_by(Expert.id)
     )
     return [
         search.ExpertDoc(

@@ -14,6 +14,7 @@ from servicekit.attachments import Upload, decode_uploads
 from servicekit.context import Context
 from servicekit.errors import Conflict
 from servicekit.paging import page, paginate
+from servicekit.tenants import CITY
 from services.subsidy import domain, ledger
 from services.subsidy.domain import ExpenditureStatus, GrantStatus
 from services.subsidy.models import (
@@ -31,6 +32,7 @@ from services.subsidy.usecases.permissions import (
 )
 from services.subsidy.usecases.shared import (
     load_expenditure,
+    load_fund,
     load_grant,
     not_found,
     station_of,
@@ -119,13 +121,18 @@ def _disallow(ctx: Context, grant: Grant, expenditure: Expenditure, reason: str)
 
 
 def record_expenditure(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """The station reports spending with its evidence (R9.3: allowed categories only), never
-    more than it was paid and has not yet spent. The files go to ``ctx.store``."""
+    """The station reports spending with its evidence (the city subsidy in the Art 9
+    categories, R9.3; a district grant in its fund's own uses, R14.1), never more than it was
+    paid and has not yet spent. The files go to ``ctx.store``."""
     uow = ctx.uow
     with uow:
         grant = load_grant(uow, data["grant_id"], lock=True)
         require_host_unit(ctx.principal, station_of(uow, grant.station_id))
-        domain.check_category(data["category"])
+        if grant.owner == CITY:
+            domain.check_category(data["category"])
+        elif grant.fund_id is not None:  # an unapproved grant is refused below
+            domain.check_district_use(data["category"],
+                                      load_fund(uow, grant.fund_id).allowed_uses, grant.owner)
         domain.require_positive(data["amount"])
         domain.check_not_future(data["spent_on"], ctx.today(), "spent_on")
         uploads = decode_uploads(data["attachments"], ctx.store)

@@ -11,6 +11,7 @@ from contracts.rpc import subsidy as contract
 from servicekit.auth import Principal
 from servicekit.context import Context
 from servicekit.db import UnitOfWork
+from servicekit.errors import InvalidInput
 from servicekit.money import fen_to_yuan
 from servicekit.paging import page, paginate
 from servicekit.tenants import CITY
@@ -29,10 +30,16 @@ _FUNDS = contract.Fund(many=True, exclude=("budget_changes",))
 _WITH_HISTORY = contract.Fund()
 
 
+_ART9_USES = {code: zh for code, (_, zh) in contract.ART9_CATEGORIES.items()}
+
+
 def fund_source(uow: UnitOfWork, fund: Fund, **values: Any) -> contract.Source:
-    """A fund with its figures from the ledger, as the Fund answer reads it."""
+    """A fund with its figures from the ledger and its allowed uses, as the Fund answer reads
+    it."""
+    city = fund.district == CITY
     return contract.Source(fund, ledger.fund_figures(uow.session, fund.id),
-                           kind="city_special" if fund.district == CITY else "district",
+                           kind="city_special" if city else "district",
+                           allowed_uses=_ART9_USES if city else (fund.allowed_uses or {}),
                            **values)
 
 
@@ -58,12 +65,21 @@ def dump_funds(uow: UnitOfWork, funds: list[Fund]) -> list[dict[str, Any]]:
 
 
 def set_fund_budget(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """A fund's budget for a fiscal year; each change is a ledger posting and a history row."""
+    """A fund's budget for a fiscal year; each change is a ledger posting and a history row.
+    A district fund also takes its own allowed uses (R14.1)."""
     uow = ctx.uow
     owner, year = data["district"], data["fiscal_year"]
     with uow:
         require_here(ctx, owner)
         require_manager(ctx.principal, owner)
+        if owner == CITY and data["allowed_uses"] is not None:
+            raise InvalidInput(
+                "fund.city_uses_fixed",
+                "The city talent fund's uses are those of Art 9; they are not configured "
+                "(R9.3).",
+                "市人才工作专项资金的用途由《办法》第九条规定，不可另行设定（R9.3）。",
+                {"field": "allowed_uses", "rule": "R9.3"},
+            )
         fund = fund_of_year(uow, owner, year)
         if fund is None:
             fund = Fund(id=str(uuid.uuid4()), district=owner, fiscal_year=year,
@@ -71,6 +87,9 @@ def set_fund_budget(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
             uow.session.add(fund)
             uow.session.flush()
             ledger.open_accounts(uow.session, fund.id)
+        uses_before = fund.allowed_uses
+        if data["allowed_uses"] is not None:
+            fund.allowed_uses = dict(data["allowed_uses"])
         before = ledger.fund_figures(uow.session, fund.id, lock=True)
         delta = domain.budget_delta(before, data["budget"])
         entry = ledger.post(uow, ctx.clock, fund.id, None, domain.budget_posting(delta),
@@ -80,9 +99,10 @@ def set_fund_budget(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
             document=data["document"], note=data["note"], entry_id=entry.id, actor=uow.actor,
             at=ctx.now()))
         answer = _FUND.dump(fund_source(uow, fund))
-        uow.audit("fund.set_budget", "fund", fund.id, {"budget": fen_to_yuan(before.budget)},
+        uow.audit("fund.set_budget", "fund", fund.id,
+                  {"budget": fen_to_yuan(before.budget), "allowed_uses": uses_before},
                   {"budget": answer["budget"], "document": data["document"],
-                   "entry_id": entry.id})
+                   "entry_id": entry.id, "allowed_uses": fund.allowed_uses})
         uow.commit()
         return answer
 

@@ -130,7 +130,8 @@ def propose_grant(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 def approve_grant(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """R9.1: commits the amount on the fund of the fiscal year, never beyond what is
-    available; the construction subsidy is 50,000–200,000 yuan. Approving twice is refused."""
+    available; the construction subsidy is 50,000–200,000 yuan and, for a demonstration
+    selection, the amount confirmed jointly (R9.4). Approving twice is refused."""
     uow = ctx.uow
     with uow:
         grant = load_grant(uow, data["grant_id"], lock=True)
@@ -139,7 +140,9 @@ def approve_grant(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         domain.require_grant_status(grant.status, (GrantStatus.PROPOSED,), "approved")
         station = station_of(uow, grant.station_id)
         domain.require_station_not_revoked(station.status if station else None, grant.station_id)
-        amount = domain.approval_amount(grant.kind, grant.proposed_fen, data["amount"])
+        amount = domain.approval_amount(
+            grant.kind, grant.proposed_fen, data["amount"],
+            jointly_confirmed=grant.kind == "construction" and grant.selection_id is not None)
         year = data["fiscal_year"] or ctx.today().year
         fund = fund_of_year(uow, grant.owner, year)
         if fund is None:
