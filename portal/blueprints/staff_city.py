@@ -152,10 +152,11 @@ def _rank(applications: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
             return ranked, waiting
         except ApiError as err:
             named = set(err.details.get("applications") or [])
-            if err.code != "review.incomplete" or not named:
+            rest = [a for a in applications if a.get("number") not in named]
+            if err.code != "review.incomplete" or len(rest) == len(applications):
                 raise
             waiting += [a for a in applications if a.get("number") in named]
-            applications = [a for a in applications if a.get("number") not in named]
+            applications = rest
     return [], waiting
 
 

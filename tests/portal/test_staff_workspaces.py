@@ -94,3 +94,44 @@ def test_city_notice_window_preview(browser: Any, gateway: FakeGateway) -> None:
     assert preview.status_code == 200
     assert "2026-10-12" in preview.get_data(as_text=True)
     assert not [c for c in gateway.calls if c["method"] == "POST" and c["path"] == "/notices"]
+
+
+def test_the_ranking_sets_aside_an_application_whose_panel_has_not_scored(
+        browser: Any, gateway: FakeGateway) -> None:
+    """R7.2: the API refuses to rank a round with an incomplete review and names it; the page
+    ranks the rest and lists the one still waiting, and shortlists only the ranked."""
+    login(browser, gateway, token("city_hr", "city-hr"))
+    done_app = {**app_of("a1", "2026-11-01", "under_review"), "number": "WHRCYZ-2026-0001"}
+    open_app = {**app_of("a2", "2026-11-02", "under_review"), "number": "WHRCYZ-2026-0002"}
+    gateway.on("GET", "/applications", 200, {"items": [done_app, open_app], "total": 2,
+                                             "limit": 200, "offset": 0})
+
+    def rank(call: dict) -> tuple[int, Any]:
+        if "a2" in call["json"]["application_ids"]:
+            return 422, {"code": "review.incomplete", "message": "评审未完成：WHRCYZ-2026-0002。",
+                         "details": {"applications": ["WHRCYZ-2026-0002"], "rule": "R7.2"}}
+        return 200, [{"rank": 1, "application_id": "a1", "number": "WHRCYZ-2026-0001",
+                      "station_name": done_app["station_name"], "score": "88.00"}]
+
+    gateway.on("POST", "/applications/ranking", handler=rank)
+    page = browser.get("/staff/city/ranking").get_data(as_text=True)
+    assert "评审未完成、暂不参加排名的申报" in page and "WHRCYZ-2026-0002" in page
+    assert "88.00" in page
+    gateway.on("POST", "/applications/shortlist", 200, [
+        {"application_id": "a1", "shortlisted": True}])
+    answer = browser.post("/staff/city/ranking", data={**form_tokens(page), "top": "1"})
+    assert answer.status_code == 302
+    assert gateway.calls[-1]["json"]["application_ids"] == ["a1"]
+
+
+def test_a_refusal_that_names_no_listed_application_is_shown_not_looped(
+        browser: Any, gateway: FakeGateway) -> None:
+    login(browser, gateway, token("city_hr", "city-hr"))
+    gateway.on("GET", "/applications", 200, {"items": [app_of("a1", "2026-11-01",
+                                                              "under_review")],
+                                             "total": 1, "limit": 200, "offset": 0})
+    gateway.on("POST", "/applications/ranking", 422, {
+        "code": "review.incomplete", "message": "评审未完成：X。",
+        "details": {"applications": ["not-in-this-batch"]}})
+    page = browser.get("/staff/city/ranking").get_data(as_text=True)
+    assert "评审未完成：X。" in page
