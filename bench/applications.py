@@ -507,10 +507,14 @@ def main(argv: list[str] | None = None) -> int:
     as_pings = result["rpc_calls"] * result["ping_p50_ms"] / 1000 / args.concurrency
     result["seconds_x_ping"] = round(result["seconds"] / as_pings, 2)
     result["target_x_ping"] = TARGET_X_PING
+    # A smoke run (20 applications, a second of work) checks that every application became a
+    # station with its own plaque; its ratio is mostly fixed costs (8.9 x in a CI run), so
+    # the full run checks it.
+    result["targets_checked"] = not small
     result["ok"] = bool(
-        result["seconds_x_ping"] <= TARGET_X_PING
-        and result["stations_active"] == args.applications
+        result["stations_active"] == args.applications
         and result["plaques_distinct"] == args.applications
+        and (small or result["seconds_x_ping"] <= TARGET_X_PING)
     )
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["ok"] else 1
