@@ -38,7 +38,6 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import requests  # noqa: E402
-from stdnum.cn import uscc  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
@@ -53,6 +52,7 @@ from bench.applications import (  # noqa: E402
 )
 from contracts.rpc.applications import CONDITIONS  # noqa: E402
 from deploy.local.sandbox import Sandbox, sandbox  # noqa: E402
+from deploy.local.walkthrough import credit_code  # noqa: E402
 
 HUANCUI = "371002"
 PASSWORD = "Weihai-Demo-2026"
@@ -65,20 +65,15 @@ TIMING = re.compile(r'(api\d+|page);dur=([\d.]+)(?:;desc="(\w+) ([^"]+)")?')
 # --- seeding ----------------------------------------------------------------------------------
 
 
-def credit_code() -> str:
-    """A valid unified social credit code of 环翠区 that the demo data cannot hold (random, not
-    bench/applications.py's serial, which starts where the demo's codes are)."""
-    base = f"92{HUANCUI}" + "".join(random.choice("0123456789") for _ in range(9))
-    return base + uscc.calc_check_digit(base)
-
-
 def seed(config: dict[str, Any], n: int) -> list[str]:
     """``n`` host units of 环翠区, each with an application submitted to the district."""
     drivers = Drivers(config, 4, Timings())
 
     def one(caller: Caller, i: int) -> str:
+        # A random serial: the demo's codes count up from 1 in the same district.
+        serial = f"{random.randrange(10**8, 10**9)}"
         unit = caller.call("seed", district_hr(HUANCUI), "register_host_unit", {
-            "name": f"威海门户基准{i:05d}科技有限公司", "credit_code": credit_code(),
+            "name": f"威海门户基准{i:05d}科技有限公司", "credit_code": credit_code(HUANCUI, serial),
             "category": "key_enterprise", "district": HUANCUI, "city_level": False,
             "contact_name": "王经理", "contact_phone": "0631-5200000",
             "address": f"威海市环翠区基准路{i}号"})

@@ -13,18 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import expect
-from stdnum.cn import uscc
 
+from deploy.local.walkthrough import credit_code
 from tests.browser.conftest import PASSWORD, log_in, visit
 
 CONDITIONS = ("依托单位重视人才工作", "周边产业集聚", "已联系或合作一批专家人才", "有管理制度")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _credit_code() -> str:
-    """A fresh unified social credit code with a valid check digit (GB 32100-2015)."""
-    body = "91371002" + "".join(random.choice("0123456789") for _ in range(9))
-    return body + uscc.calc_check_digit(body + "0")
 
 
 def register_and_verify(new_page: Callable[..., Any], login: Callable[..., Any], tag: str,
@@ -42,7 +36,8 @@ def register_and_verify(new_page: Callable[..., Any], login: Callable[..., Any],
     page.get_by_label("姓名或单位名称").fill(unit)
     page.get_by_label("所在区市").select_option(label="环翠区")
     page.get_by_label("单位全称").fill(unit)
-    page.get_by_label("统一社会信用代码").fill(_credit_code())
+    serial = f"{random.randrange(10**8, 10**9)}"  # fresh each run: the stack keeps its units
+    page.get_by_label("统一社会信用代码").fill(credit_code("371002", serial))
     page.get_by_label("单位类别（依托单位）").select_option(label="产业集群重点企业")
     page.get_by_label("联系人").fill("王明")
     page.get_by_label("联系电话").fill("0631-5200000")
