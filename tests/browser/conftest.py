@@ -70,6 +70,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
+@pytest.fixture
+def clock(stack: Sandbox) -> Iterator[Sandbox]:
+    """The stack for a test that moves its clock (``clock.set_clock``): back to real time
+    afterwards, so the tests after it see the demo's notice open again."""
+    yield stack
+    stack.clock_file.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright

@@ -198,8 +198,8 @@ def _object(new_page: Callable[..., Any], notice_id: str, station: str, tag: str
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "no-js"])
 def test_from_registration_to_a_plaque_in_the_registry(
-        stack: Sandbox, new_page: Callable[..., Any], login: Callable[..., Any],
-        javascript: bool) -> None:
+        stack: Sandbox, clock: Sandbox, new_page: Callable[..., Any],
+        login: Callable[..., Any], javascript: bool) -> None:
     tag = "js" if javascript else "nojs"
     host, unit = register_and_verify(new_page, login, tag, javascript)
     station = apply_for_a_station(host, unit, tag)
@@ -228,7 +228,7 @@ def test_from_registration_to_a_plaque_in_the_registry(
 
     notice = _api(stack, "city-hr", f"/notices/{notice_id}")
     closes_at = datetime.fromisoformat(notice["closes_at"])
-    stack.set_clock((closes_at + timedelta(hours=1)).isoformat())
+    clock.set_clock((closes_at + timedelta(hours=1)).isoformat())
     city.get_by_role("button", name="结束公示").click()
     expect(city.locator(".alert-success")).to_contain_text("公示已结束")
 
